@@ -1,0 +1,81 @@
+"""The VecEnv contract every backend implements (DESIGN.md 2.1).
+
+All inputs and outputs are torch tensors on ``device``:
+
+- ``reset(seed) -> obs``: ``obs`` is ``[N, *obs_shape]``.
+- ``step(actions) -> (obs, reward, terminated, truncated, info)`` with ``reward`` float32 ``[N]`` and
+  ``terminated`` / ``truncated`` bool ``[N]``. A finished env is reset inside ``step`` (same-step
+  autoreset), so ``obs`` already starts the next episode for those rows.
+- ``info["final_obs"]`` is ``[N, *obs_shape]``: the observation that really followed this step, before
+  any reset. For envs that did not finish it equals ``obs``; for finished ones it is the last
+  observation of the episode, which truncated episodes bootstrap from. Keeping it dense lets the
+  learner value every next state in one batched call.
+- ``info["episode_return"]`` (float32 ``[N]``) and ``info["episode_length"]`` (int64 ``[N]``) hold the
+  finished episodes' raw (unnormalized) statistics where ``terminated | truncated``, zero elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+
+@runtime_checkable
+class VecEnv(Protocol):
+    num_envs: int
+    device: torch.device
+    single_observation_space: gym.Space
+    single_action_space: gym.Space
+    metadata: dict[str, Any]
+
+    def reset(self, seed: int | None = None) -> torch.Tensor: ...
+
+    def step(
+        self, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]: ...
+
+    def render(self) -> np.ndarray | None: ...
+
+    def close(self) -> None: ...
+
+
+class EpisodeStats:
+    """Running per-env episode return and length on the raw reward (numpy, host side).
+
+    Backends call :meth:`update` once per step with the raw reward ``[N]`` and done mask ``[N]``;
+    it returns the finished episodes' return and length (zero where not done) and restarts them.
+    """
+
+    def __init__(self, num_envs: int):
+        self._returns = np.zeros(num_envs, dtype=np.float64)
+        self._lengths = np.zeros(num_envs, dtype=np.int64)
+
+    def reset(self) -> None:
+        self._returns[:] = 0.0
+        self._lengths[:] = 0
+
+    def update(self, reward: np.ndarray, done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._returns += reward
+        self._lengths += 1
+        finished_return = np.where(done, self._returns, 0.0).astype(np.float32)
+        finished_length = np.where(done, self._lengths, 0)
+        self._returns[done] = 0.0
+        self._lengths[done] = 0
+        return finished_return, finished_length
+
+
+def space_dtype(space: gym.Space) -> torch.dtype:
+    """The torch dtype a backend uses for values of ``space`` (float32 for float boxes)."""
+    if isinstance(space, gym.spaces.Discrete):
+        return torch.int64
+    if isinstance(space, gym.spaces.Box) and space.dtype == np.uint8:
+        return torch.uint8
+    return torch.float32
+
+
+def float32_box(space: gym.spaces.Box) -> gym.spaces.Box:
+    """``space`` with float32 dtype: observations leave every backend as float32."""
+    return gym.spaces.Box(space.low.astype(np.float32), space.high.astype(np.float32), space.shape, np.float32)

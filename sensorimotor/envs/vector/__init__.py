@@ -1,0 +1,1 @@
+"""Vector backends, one file each: ``sync`` (gymnasium envs in-process) and ``mujoco`` (batched CPU)."""

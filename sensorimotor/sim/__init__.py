@@ -1,0 +1,1 @@
+"""Simulated worlds we own: task definitions over MuJoCo (and later PyBullet) physics."""
