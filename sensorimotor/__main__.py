@@ -1,0 +1,5 @@
+import sys
+
+from sensorimotor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Algorithms (config + loss + update) and the runners that drive them."""

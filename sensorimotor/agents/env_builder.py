@@ -1,0 +1,38 @@
+"""Builds the wrapped VecEnv an agent trains and is evaluated on, the same way every time."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from sensorimotor.agents.ppo.config import PPOConfig
+from sensorimotor.envs import make_vec
+from sensorimotor.envs.wrappers import ClipAction, NormalizeObservation, ScaleReward
+from sensorimotor.errors import check
+
+
+def build_env(env_id: str, config: PPOConfig, num_envs: int | None = None, backend: str | None = None,
+              render_mode: str | None = None):
+    """``make_vec`` then, in order: action clipping (Box actions), observation normalization and
+    reward scaling as the config asks. Normalizers start in training mode."""
+    kwargs = {"render_mode": render_mode} if render_mode else {}
+    env = make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
+    obs_space = env.single_observation_space
+    check(isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 1,
+          f"{env_id} has observations {obs_space}; this agent takes flat vectors.")
+    if isinstance(env.single_action_space, gym.spaces.Box):
+        env = ClipAction(env)
+    if config.normalize_obs:
+        env = NormalizeObservation(env)
+    if config.normalize_reward:
+        env = ScaleReward(env, gamma=config.gamma)
+    return env
+
+
+def normalizers(env) -> dict[str, object]:
+    """The stateful wrappers of ``env`` by checkpoint key (absent ones left out)."""
+    found = {"obs_norm": _find(env, NormalizeObservation), "reward_norm": _find(env, ScaleReward)}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _find(env, cls):
+    return env.find(cls) if hasattr(env, "find") else None

@@ -1,0 +1,92 @@
+"""``evaluate``: run a trained policy for N episodes with frozen normalizers; summary, video, curve."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from sensorimotor.agents.env_builder import build_env, normalizers
+from sensorimotor.agents.ppo import PPO
+from sensorimotor.agents.training import args_from_dict
+from sensorimotor.envs.wrappers import RecordVideo
+from sensorimotor.errors import UserError, check
+from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint
+from sensorimotor.utils.plotting import plot_learning_curve
+
+
+@dataclass(frozen=True)
+class EvaluateArgs:
+    """Evaluate the last checkpoint of a run directory."""
+
+    run_dir: str
+    """A directory written by ``sensorimotor train``."""
+    episodes: int = 10
+    video: bool = False
+    """Write MP4s of the first episodes to ``<run>/videos/``."""
+    video_episodes: int = 1
+    deterministic: bool = True
+    """Act with the distribution's mean (or argmax) instead of sampling."""
+    seed: int = 10_000
+
+
+def evaluate(args: EvaluateArgs) -> dict:
+    """Returns the summary written to ``<run>/eval/summary.json``."""
+    check(args.episodes > 0, f"episodes must be positive, got {args.episodes}.")
+    config_path = os.path.join(args.run_dir, "config.json")
+    if not os.path.isfile(config_path):
+        raise UserError(f"{args.run_dir} is not a run directory (no config.json).")
+    saved = json.load(open(config_path))
+    check(saved.get("agent") == "ppo", f"{args.run_dir} was trained by {saved.get('agent')!r}; only ppo is known.")
+    train_args = args_from_dict(saved)
+    config = train_args.ppo
+    checkpoint = latest_checkpoint(args.run_dir)
+    if checkpoint is None:
+        raise UserError(f"{args.run_dir} has no complete checkpoint to evaluate.")
+
+    num_envs = 1 if args.video else min(args.episodes, 8)
+    env = build_env(train_args.env, config, num_envs=num_envs, backend=train_args.backend,
+                    render_mode="rgb_array" if args.video else None)
+    agent = PPO(config, env.single_observation_space, env.single_action_space)
+    weights, state = load_checkpoint(checkpoint, agent.device)
+    agent.load_weights(weights)
+    for key, wrapper in normalizers(env).items():
+        wrapper.load_state_dict(state[key])
+        wrapper.training = False  # frozen: evaluation must not shift the statistics
+    if args.video:
+        env = RecordVideo(env, os.path.join(args.run_dir, "videos"), prefix=f"step{state['step']}",
+                          max_episodes=args.video_episodes)
+    returns, lengths = _run_episodes(agent, env, args)
+    env.close()
+
+    summary = {
+        "env": train_args.env, "checkpoint": checkpoint, "step": int(state["step"]), "episodes": len(returns),
+        "deterministic": args.deterministic,
+        "return_mean": float(np.mean(returns)), "return_std": float(np.std(returns)),
+        "return_min": float(np.min(returns)), "return_max": float(np.max(returns)),
+        "length_mean": float(np.mean(lengths)), "length_min": int(np.min(lengths)), "length_max": int(np.max(lengths)),
+        "videos": list(getattr(env, "paths", [])),
+        "learning_curve": plot_learning_curve(args.run_dir),
+    }
+    os.makedirs(os.path.join(args.run_dir, "eval"), exist_ok=True)
+    with open(os.path.join(args.run_dir, "eval", "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    return summary
+
+
+@torch.inference_mode()
+def _run_episodes(agent: PPO, env, args: EvaluateArgs) -> tuple[list[float], list[int]]:
+    returns: list[float] = []
+    lengths: list[int] = []
+    obs = env.reset(seed=args.seed)
+    while len(returns) < args.episodes:
+        actions, _, _ = agent.act(obs, deterministic=args.deterministic)
+        obs, _, terminated, truncated, info = env.step(actions)
+        done = (terminated | truncated).cpu().numpy()
+        if done.any():
+            returns += info["episode_return"].cpu().numpy()[done].tolist()
+            lengths += info["episode_length"].cpu().numpy()[done].tolist()
+    return returns[: args.episodes], lengths[: args.episodes]

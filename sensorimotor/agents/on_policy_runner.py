@@ -1,0 +1,81 @@
+"""The on-policy runner: collect a rollout, update, log, checkpoint. PPO and recurrent PPO use it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import torch
+from tqdm import tqdm
+
+
+class OnPolicyRunner:
+    """Drives an on-policy agent on a VecEnv.
+
+    Args:
+        agent: exposes ``act``, ``update``, ``make_storage`` and ``config`` (``total_steps``,
+            ``n_steps``, ``num_envs``).
+        env: the (wrapped) VecEnv.
+        logger: ``log(step, metrics)``.
+        save: ``save(step)`` writes a checkpoint; called every ``checkpoint_every`` steps and at the end.
+        global_step: steps already taken (non-zero when resuming).
+    """
+
+    def __init__(self, agent, env, logger, save: Callable[[int], Any], checkpoint_every: int,
+                 global_step: int = 0, seed: int | None = None, progress_bar: bool = True):
+        self.agent, self.env, self.logger, self.save = agent, env, logger, save
+        self.checkpoint_every, self.global_step, self.seed = checkpoint_every, global_step, seed
+        self.storage = agent.make_storage(env.single_observation_space.shape)
+        self.progress_bar = progress_bar
+        self._episode_sum = torch.zeros((), device=agent.device)
+        self._episode_count = torch.zeros((), device=agent.device)
+        self._episode_length_sum = torch.zeros((), device=agent.device)
+
+    def learn(self) -> dict[str, float]:
+        total = self.agent.config.total_steps
+        rollout = self.storage.n_steps * self.storage.num_envs
+        obs = self.env.reset(seed=self.seed)
+        last_saved, metrics = self.global_step, {}
+        bar = tqdm(total=total, initial=self.global_step, unit="step", disable=not self.progress_bar,
+                   dynamic_ncols=True)
+        while self.global_step < total:
+            started = time.perf_counter()
+            obs = self.collect(obs)
+            collected = time.perf_counter()
+            metrics = self.agent.update(self.storage, progress=self.global_step / total)
+            self.global_step += rollout
+            metrics.update(self.episode_metrics(), steps_per_second=rollout / (time.perf_counter() - started),
+                           rollout_seconds=collected - started, update_seconds=time.perf_counter() - collected)
+            self.logger.log(self.global_step, metrics)
+            bar.update(rollout)
+            bar.set_postfix(sps=f"{metrics['steps_per_second']:.0f}", ret=f"{metrics.get('episode_return', float('nan')):.1f}")
+            if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= total:
+                self.save(self.global_step)
+                last_saved = self.global_step
+        bar.close()
+        return metrics
+
+    @torch.inference_mode()
+    def collect(self, obs: torch.Tensor) -> torch.Tensor:
+        """Fill the storage with one rollout; episode statistics accumulate on the device."""
+        for t in range(self.storage.n_steps):
+            actions, log_probs, values = self.agent.act(obs)
+            next_obs, rewards, terminated, truncated, info = self.env.step(actions)
+            self.storage.add(t, obs, actions, log_probs, values, rewards, terminated, truncated, info["final_obs"])
+            done = terminated | truncated
+            self._episode_sum += info["episode_return"].sum()
+            self._episode_length_sum += info["episode_length"].sum()
+            self._episode_count += done.sum()
+            obs = next_obs
+        return obs
+
+    def episode_metrics(self) -> dict[str, float]:
+        """Mean return and length of the episodes finished since the last call (one host sync)."""
+        count = self._episode_count.item()
+        if count == 0:
+            return {}
+        result = {"episode_return": self._episode_sum.item() / count,
+                  "episode_length": self._episode_length_sum.item() / count, "episodes": count}
+        for tensor in (self._episode_sum, self._episode_count, self._episode_length_sum):
+            tensor.zero_()
+        return result

@@ -1,0 +1,46 @@
+"""Adam as a pure function over dicts of tensors, so one compiled graph can hold a whole update."""
+
+from __future__ import annotations
+
+import torch
+
+Tensors = dict[str, torch.Tensor]
+
+
+def adam_init(params: Tensors) -> dict[str, Tensors | torch.Tensor]:
+    """Zero first and second moments and a step count of 0."""
+    return {
+        "m": {k: torch.zeros_like(v) for k, v in params.items()},
+        "v": {k: torch.zeros_like(v) for k, v in params.items()},
+        "step": torch.zeros((), dtype=torch.float32),
+    }
+
+
+def adam_step(
+    params: Tensors, grads: Tensors, state: dict, lr: torch.Tensor,
+    betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+) -> tuple[Tensors, dict]:
+    """One Adam step (Kingma & Ba 2015, bias-corrected; same as ``torch.optim.Adam``).
+
+    ``p <- p - lr * m_hat / (sqrt(v_hat) + eps)`` with ``m_hat = m / (1 - b1^t)`` and
+    ``v_hat = v / (1 - b2^t)``. Returns new params and new state; inputs are not modified.
+    """
+    b1, b2 = betas
+    step = state["step"] + 1
+    correction1 = 1 - b1**step
+    correction2 = 1 - b2**step
+    new_params, new_m, new_v = {}, {}, {}
+    for k, p in params.items():
+        g = grads[k]
+        m = b1 * state["m"][k] + (1 - b1) * g
+        v = b2 * state["v"][k] + (1 - b2) * g * g
+        new_params[k] = p - lr * (m / correction1) / ((v / correction2).sqrt() + eps)
+        new_m[k], new_v[k] = m, v
+    return new_params, {"m": new_m, "v": new_v, "step": step}
+
+
+def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tensor]:
+    """Scale all gradients so their joint L2 norm is at most ``max_norm``; returns (grads, norm)."""
+    norm = torch.sqrt(sum((g * g).sum() for g in grads.values()))
+    scale = torch.clamp(max_norm / (norm + 1e-6), max=1.0)
+    return {k: g * scale for k, g in grads.items()}, norm

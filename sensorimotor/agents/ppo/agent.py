@@ -1,0 +1,160 @@
+"""The PPO agent: an actor-critic model, a functional Adam state, and the minibatch update."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import torch
+from torch.func import functional_call, grad
+
+from sensorimotor.agents.optim import adam_init, adam_step, clip_grad_norm
+from sensorimotor.agents.ppo.config import PPOConfig
+from sensorimotor.agents.ppo.loss import LOSS_TERMS, ppo_loss
+from sensorimotor.agents.returns import gae
+from sensorimotor.agents.rollout_storage import RolloutStorage
+from sensorimotor.policies.models import ActorCritic
+
+
+class PPO:
+    """PPO over a flat observation vector.
+
+    Args:
+        config: the algorithm's settings.
+        observation_space: a single env's ``Box`` observation space.
+        action_space: a single env's ``Box`` (Gaussian) or ``Discrete`` action space.
+    """
+
+    name = "ppo"
+
+    def __init__(self, config: PPOConfig, observation_space: gym.Space, action_space: gym.Space):
+        config.validate()
+        self.config = config
+        self.device = torch.device(config.device)
+        obs_dim = int(math.prod(observation_space.shape))
+        self.model = ActorCritic(
+            obs_dim, action_space, config.hidden, config.activation, config.log_std_init, config.ortho_init
+        ).to(self.device)
+        self.action_shape = tuple(action_space.shape)
+        self.action_dtype = torch.float32 if self.model.continuous else torch.int64
+        self._trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
+        self.opt_state = adam_init(self._params())
+        self._update_step = _make_update_step(self.model, config)
+        if config.compile:
+            self._update_step = torch.compile(self._update_step, fullgraph=True, dynamic=False)
+
+    # -------------------------------------------------------------------------------------- acting
+    @torch.inference_mode()
+    def act(self, obs: torch.Tensor, deterministic: bool = False):
+        """``obs [N, obs_dim] -> (actions [N, ...], log_probs [N], values [N])``."""
+        action_params, values = self.model(obs)
+        actions = self.model.sample(action_params, deterministic)
+        log_probs, _ = self.model.log_prob_entropy(action_params, actions)
+        return actions, log_probs, values
+
+    def make_storage(self, obs_shape: tuple[int, ...]) -> RolloutStorage:
+        c = self.config
+        return RolloutStorage(c.n_steps, c.num_envs, obs_shape, self.action_shape, self.action_dtype, self.device)
+
+    # ------------------------------------------------------------------------------------ learning
+    def update(self, storage: RolloutStorage, progress: float = 0.0) -> dict[str, float]:
+        """Fit the policy and value function to one rollout; returns the mean loss terms.
+
+        ``progress`` in [0, 1] is the share of training done (for learning-rate annealing).
+        """
+        c = self.config
+        with torch.no_grad():
+            T, N = storage.n_steps, storage.num_envs
+            next_values = self.model.value(storage.next_obs.flatten(0, 1)).view(T, N)
+            advantages, returns = gae(storage.rewards, storage.values, next_values, storage.terminated,
+                                      storage.truncated, c.gamma, c.gae_lambda)
+        batch = (
+            storage.obs.flatten(0, 1), storage.actions.flatten(0, 1), storage.log_probs.flatten(),
+            advantages.flatten(), returns.flatten(), storage.values.flatten(),
+        )
+        lr = torch.tensor(c.learning_rate * ((1.0 - progress) if c.anneal_lr else 1.0))
+        params = self._params()
+        totals = torch.zeros(len(LOSS_TERMS) + 1, device=self.device)
+        epochs_done = 0
+        for _ in range(c.n_epochs):
+            permutation = torch.randperm(c.rollout_size, device=self.device)
+            epoch_totals = torch.zeros_like(totals)
+            for index in permutation.view(c.minibatches, c.batch_size):
+                params, self.opt_state, metrics = self._update_step(params, self.opt_state, lr, index, *batch)
+                epoch_totals += metrics
+            totals += epoch_totals
+            epochs_done += 1
+            # One host sync per epoch, and only when early stopping is asked for.
+            kl_index = LOSS_TERMS.index("approx_kl")
+            if c.target_kl is not None and epoch_totals[kl_index].item() / c.minibatches > 1.5 * c.target_kl:
+                break
+        self._load_params(params)
+        means = (totals / (epochs_done * c.minibatches)).tolist()
+        result = dict(zip((*LOSS_TERMS, "grad_norm"), means))
+        result.update(epochs=float(epochs_done), learning_rate=float(lr),
+                      explained_variance=_explained_variance(storage.values, returns))
+        if self.model.continuous:
+            result["action_std"] = self.model.log_std.exp().mean().item()
+        return result
+
+    # --------------------------------------------------------------------------------- persistence
+    def weights(self) -> dict[str, torch.Tensor]:
+        """Model weights (for safetensors)."""
+        return {k: v.detach().contiguous() for k, v in self.model.state_dict().items()}
+
+    def load_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        from sensorimotor.errors import UserError
+
+        try:
+            self.model.load_state_dict(weights)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise UserError(f"checkpoint weights do not fit this model ({first}); was it trained with "
+                            "another env or network size?") from None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.weights(), "optimizer": self.opt_state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.load_weights(state["model"])
+        self.opt_state = state["optimizer"]
+
+    def _params(self) -> dict[str, torch.Tensor]:
+        named = dict(self.model.named_parameters())
+        return {k: named[k].detach() for k in self._trainable}
+
+    def _load_params(self, params: dict[str, torch.Tensor]) -> None:
+        named = dict(self.model.named_parameters())
+        with torch.no_grad():
+            for k, v in params.items():
+                named[k].copy_(v)
+
+
+def _make_update_step(model: ActorCritic, c: PPOConfig):
+    """One minibatch step as a pure function: loss, gradient, clipping and Adam in one graph."""
+
+    def loss_fn(params, obs, actions, old_log_probs, advantages, returns, old_values):
+        action_params, values = functional_call(model, params, (obs,))
+        log_probs, entropy = model.log_prob_entropy(action_params, actions, params.get("log_std"))
+        terms = ppo_loss(log_probs, entropy, values, old_log_probs, old_values, advantages, returns,
+                         c.clip_range, c.clip_range_vf, c.ent_coef, c.vf_coef, c.normalize_advantage)
+        return terms["total"], terms
+
+    def step(params, opt_state, lr, index, obs, actions, log_probs, advantages, returns, values):
+        grads, terms = grad(loss_fn, has_aux=True)(
+            params, obs[index], actions[index], log_probs[index], advantages[index], returns[index],
+            values[index],
+        )
+        grads, grad_norm = clip_grad_norm(grads, c.max_grad_norm)
+        params, opt_state = adam_step(params, grads, opt_state, lr, eps=c.adam_eps)
+        metrics = torch.stack([terms[k].detach() for k in LOSS_TERMS] + [grad_norm])
+        return params, opt_state, metrics
+
+    return step
+
+
+def _explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
+    """``1 - Var(returns - values) / Var(returns)``: 1 is a perfect critic, 0 a constant one."""
+    var = returns.var()
+    return float("nan") if var.item() == 0 else (1 - (returns - values).var() / var).item()

@@ -1,0 +1,81 @@
+"""PPO configuration: one typed, frozen dataclass; the CLI flags are generated from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sensorimotor.errors import check
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Proximal Policy Optimization (Schulman et al. 2017) with GAE."""
+
+    total_steps: int = 1_000_000
+    """Environment steps (summed over all envs) to train for; sets the learning-rate schedule."""
+    num_envs: int = 8
+    """Parallel environments feeding each rollout."""
+    n_steps: int = 512
+    """Steps per env per rollout; a rollout holds ``num_envs * n_steps`` transitions."""
+    batch_size: int = 64
+    """Minibatch size; must divide ``num_envs * n_steps``."""
+    n_epochs: int = 10
+    """Passes over each rollout."""
+    learning_rate: float = 3e-4
+    anneal_lr: bool = False
+    """Decay the learning rate linearly to zero over ``total_steps``."""
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    """Policy ratio clip epsilon."""
+    clip_range_vf: float | None = None
+    """Clip value updates around the old value by this much (None: off, as SB3's default)."""
+    ent_coef: float = 0.0
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    target_kl: float | None = None
+    """Stop the epochs of an update early once the mean approximate KL exceeds this."""
+    normalize_advantage: bool = True
+    """Standardize advantages within each minibatch."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of the actor and of the critic (separate networks)."""
+    activation: str = "tanh"
+    log_std_init: float = 0.0
+    ortho_init: bool = True
+    adam_eps: float = 1e-5
+    normalize_obs: bool = True
+    """Running observation normalization (statistics saved in checkpoints, frozen at evaluation)."""
+    normalize_reward: bool = True
+    """Scale rewards by the running std of the discounted return."""
+    compile: bool = True
+    """Compile the minibatch update (forward, backward, clip, Adam) into one graph with
+    torch.compile: about 4x faster updates for small MLPs, after a one-off compile of 10-30 s."""
+    device: str = "cpu"
+
+    @property
+    def rollout_size(self) -> int:
+        return self.num_envs * self.n_steps
+
+    @property
+    def minibatches(self) -> int:
+        return self.rollout_size // self.batch_size
+
+    def validate(self) -> None:
+        """Raise :class:`UserError` on values that cannot work."""
+        for name in ("total_steps", "num_envs", "n_steps", "batch_size", "n_epochs"):
+            value = getattr(self, name)
+            check(value > 0, f"ppo.{name} must be positive, got {value}.")
+        for name in ("learning_rate", "clip_range", "max_grad_norm", "adam_eps"):
+            check(getattr(self, name) > 0, f"ppo.{name} must be positive, got {getattr(self, name)}.")
+        check(0 < self.gamma <= 1, f"ppo.gamma must be in (0, 1], got {self.gamma}.")
+        check(0 <= self.gae_lambda <= 1, f"ppo.gae_lambda must be in [0, 1], got {self.gae_lambda}.")
+        check(
+            self.rollout_size % self.batch_size == 0 and self.batch_size <= self.rollout_size,
+            f"ppo.batch_size {self.batch_size} must divide num_envs * n_steps = {self.rollout_size} "
+            f"({self.num_envs} x {self.n_steps}); try {_nearest_divisor(self.rollout_size, self.batch_size)}.",
+        )
+        check(all(h > 0 for h in self.hidden), f"ppo.hidden sizes must be positive, got {self.hidden}.")
+
+
+def _nearest_divisor(n: int, target: int) -> int:
+    return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: abs(d - target))

@@ -1,0 +1,85 @@
+"""Named PPO configurations. Sources are cited per preset; ``PRESETS`` maps the CLI names to them and
+``ENV_PRESETS`` names the preset an env id trains with when the user names none."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sensorimotor.agents.ppo.config import PPOConfig
+
+# Classic control: SB3 defaults with 8 envs (rl-baselines3-zoo ppo.yml, CartPole-v1 row).
+PPO_CLASSIC = PPOConfig(
+    total_steps=100_000, num_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98,
+    gae_lambda=0.8, learning_rate=1e-3, anneal_lr=True, clip_range=0.2, ent_coef=0.0,
+    normalize_reward=False, normalize_obs=False,
+)
+
+# rl-baselines3-zoo hyperparams/ppo.yml, HalfCheetah (tuned; 1M steps, reported 5819 +- 663).
+PPO_HALFCHEETAH = PPOConfig(
+    total_steps=1_000_000, num_envs=1, n_steps=512, batch_size=64, n_epochs=20, gamma=0.98,
+    gae_lambda=0.92, learning_rate=2.0633e-05, clip_range=0.1, ent_coef=0.000401762,
+    vf_coef=0.58096, max_grad_norm=0.8, hidden=(256, 256), activation="relu", log_std_init=-2.0,
+    ortho_init=False,
+)
+
+# rl-baselines3-zoo hyperparams/ppo.yml, Hopper (tuned; 1M steps, reported 2410 +- 10).
+PPO_HOPPER = PPOConfig(
+    total_steps=1_000_000, num_envs=1, n_steps=512, batch_size=32, n_epochs=5, gamma=0.999,
+    gae_lambda=0.99, learning_rate=9.80828e-05, clip_range=0.2, ent_coef=0.00229519,
+    vf_coef=0.835671, max_grad_norm=0.7, hidden=(256, 256), activation="relu", log_std_init=-2.0,
+    ortho_init=False,
+)
+
+# rl-baselines3-zoo hyperparams/ppo.yml, Walker2d (tuned; 1M steps).
+PPO_WALKER2D = PPOConfig(
+    total_steps=1_000_000, num_envs=1, n_steps=512, batch_size=32, n_epochs=20, gamma=0.99,
+    gae_lambda=0.95, learning_rate=5.05041e-05, clip_range=0.1, ent_coef=0.000585045,
+    vf_coef=0.871923, max_grad_norm=1.0,
+)
+
+# The MuJoCo defaults of the PPO paper as CleanRL ppo_continuous_action.py runs them (Ant, Humanoid).
+PPO_MUJOCO = PPOConfig(
+    total_steps=1_000_000, num_envs=1, n_steps=2048, batch_size=64, n_epochs=10, gamma=0.99,
+    gae_lambda=0.95, learning_rate=3e-4, anneal_lr=True, clip_range=0.2,
+)
+
+# `make train`: HalfCheetah in about 10 minutes on 2 CPU cores. Many envs and short rollouts keep the
+# batched MuJoCo backend busy; big minibatches keep the update cheap per sample.
+PPO_MAKE_TRAIN = PPOConfig(
+    total_steps=1_500_000, num_envs=16, n_steps=256, batch_size=512, n_epochs=10, gamma=0.98,
+    gae_lambda=0.92, learning_rate=3e-4, anneal_lr=True, clip_range=0.2, ent_coef=0.0,
+    max_grad_norm=0.8, hidden=(256, 256), activation="relu", log_std_init=-1.0, ortho_init=True,
+)
+
+# The settings of benchmarks/ppo_mujoco.py: SB3's defaults with 8 envs and a [64, 64] MLP.
+PPO_BENCH = PPOConfig(num_envs=8, n_steps=512, batch_size=64, n_epochs=10, normalize_obs=False,
+                      normalize_reward=False)
+
+PRESETS: dict[str, PPOConfig] = {
+    "default": PPOConfig(),
+    "classic": PPO_CLASSIC,
+    "halfcheetah": PPO_HALFCHEETAH,
+    "hopper": PPO_HOPPER,
+    "walker2d": PPO_WALKER2D,
+    "mujoco": PPO_MUJOCO,
+    "make-train": PPO_MAKE_TRAIN,
+    "bench": PPO_BENCH,
+    "smoke": replace(PPO_CLASSIC, total_steps=512, num_envs=2, n_steps=64, batch_size=64, n_epochs=2,
+                     compile=False),
+}
+
+ENV_PRESETS: dict[str, str] = {
+    "CartPole-v1": "classic", "Acrobot-v1": "classic",
+    "HalfCheetah-v5": "halfcheetah", "Hopper-v5": "hopper", "Walker2d-v5": "walker2d",
+    "Ant-v5": "mujoco", "Humanoid-v5": "mujoco",
+}
+
+
+def preset_for(env_id: str, name: str | None) -> tuple[str, PPOConfig]:
+    """The named preset, or the env's own preset when ``name`` is None, or ``default``."""
+    from sensorimotor.errors import UserError
+
+    name = name or ENV_PRESETS.get(env_id, "default")
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+    return name, PRESETS[name]

@@ -1,0 +1,42 @@
+"""Preallocated on-policy rollout storage on the agent's device."""
+
+from __future__ import annotations
+
+import torch
+
+
+class RolloutStorage:
+    """``[T, N, ...]`` tensors for one rollout of T steps over N envs, written in place each step.
+
+    ``next_obs[t]`` is the observation that really followed step t (the env's ``final_obs``), so the
+    learner values every next state in one batched call after the rollout, truncations included.
+    """
+
+    def __init__(
+        self, n_steps: int, num_envs: int, obs_shape: tuple[int, ...], action_shape: tuple[int, ...],
+        action_dtype: torch.dtype, device: torch.device,
+    ):
+        T, N = n_steps, num_envs
+
+        def zeros(*shape, dtype=torch.float32):
+            return torch.zeros(shape, dtype=dtype, device=device)
+
+        self.obs = zeros(T, N, *obs_shape)
+        self.next_obs = zeros(T, N, *obs_shape)
+        self.actions = zeros(T, N, *action_shape, dtype=action_dtype)
+        self.log_probs = zeros(T, N)
+        self.values = zeros(T, N)
+        self.rewards = zeros(T, N)
+        self.terminated = zeros(T, N, dtype=torch.bool)
+        self.truncated = zeros(T, N, dtype=torch.bool)
+        self.n_steps, self.num_envs = T, N
+
+    def add(self, t: int, obs, actions, log_probs, values, rewards, terminated, truncated, next_obs) -> None:
+        self.obs[t] = obs
+        self.actions[t] = actions
+        self.log_probs[t] = log_probs
+        self.values[t] = values
+        self.rewards[t] = rewards
+        self.terminated[t] = terminated
+        self.truncated[t] = truncated
+        self.next_obs[t] = next_obs

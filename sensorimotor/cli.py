@@ -1,0 +1,78 @@
+"""The ``sensorimotor`` command: ``train ppo ...`` and ``evaluate RUN_DIR ...``.
+
+Flags are generated from the config dataclasses by tyro. A preset (``--preset NAME``, or the env's
+own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
+exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from sensorimotor.errors import UserError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(argv)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: the last complete checkpoint is kept; continue with --resume RUN_DIR", file=sys.stderr)
+        return 130
+
+
+def _dispatch(argv: list[str]) -> int:
+    commands = {"train": _train, "evaluate": _evaluate}
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
+            return 2
+        print("usage: sensorimotor {train ppo,evaluate} ...  (add --help after a command for its flags)")
+        return 0
+    return commands[argv[0]](argv[1:])
+
+
+def _train(argv: list[str]) -> int:
+    import tyro
+
+    from sensorimotor.agents.ppo.presets import preset_for
+    from sensorimotor.agents.training import TrainArgs, train
+
+    if not argv or argv[0] != "ppo":
+        raise UserError("usage: sensorimotor train ppo [--env ID] [--preset NAME] [...]; agents: ppo")
+    argv = argv[1:]
+    # Find the env and preset first: the preset becomes the defaults of every other flag.
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--env", default=TrainArgs.env)
+    pre.add_argument("--preset", default=None)
+    known, _ = pre.parse_known_args(argv)
+    from sensorimotor.envs import spec
+
+    spec(known.env)  # an unknown id fails here with close matches, before anything is built
+    preset_name, preset = preset_for(known.env, known.preset)
+    default = TrainArgs(env=known.env, preset=preset_name, ppo=preset)
+    args = tyro.cli(TrainArgs, default=default, args=argv, prog="sensorimotor train ppo")
+    run_dir = train(args)
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def _evaluate(argv: list[str]) -> int:
+    import tyro
+
+    from sensorimotor.agents.evaluation import EvaluateArgs, evaluate
+
+    args = tyro.cli(EvaluateArgs, args=argv, prog="sensorimotor evaluate")
+    summary = evaluate(args)
+    print(json.dumps({k: v for k, v in summary.items() if k != "checkpoint"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

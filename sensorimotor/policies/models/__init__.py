@@ -1,0 +1,3 @@
+from sensorimotor.policies.models.actor_critic import ActorCritic
+
+__all__ = ["ActorCritic"]

@@ -1,0 +1,3 @@
+from sensorimotor.policies.modules.mlp import MLP, ACTIVATIONS
+
+__all__ = ["ACTIVATIONS", "MLP"]

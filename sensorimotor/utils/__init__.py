@@ -1,0 +1,1 @@
+"""What several packages share: running statistics, checkpoints, logging, seeding."""
