@@ -41,13 +41,19 @@ class PPO:
         self._trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
         self.opt_state = adam_init(self._params())
         self._update_step = _make_update_step(self.model, config)
+        self._act = self._act_eager
         if config.compile:
             self._update_step = torch.compile(self._update_step, fullgraph=True, dynamic=False)
+            # Acting on a handful of envs is all per-op overhead: one fused graph is ~5x faster.
+            self._act = torch.compile(self._act_eager, fullgraph=True, dynamic=False)
 
     # -------------------------------------------------------------------------------------- acting
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, deterministic: bool = False):
         """``obs [N, obs_dim] -> (actions [N, ...], log_probs [N], values [N])``."""
+        return self._act(obs, deterministic)
+
+    def _act_eager(self, obs: torch.Tensor, deterministic: bool):
         action_params, values = self.model(obs)
         actions = self.model.sample(action_params, deterministic)
         log_probs, _ = self.model.log_prob_entropy(action_params, actions)

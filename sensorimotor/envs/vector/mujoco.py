@@ -73,7 +73,7 @@ class MujocoVecEnv:
 
         threads = num_threads or min(num_envs, os.cpu_count() or 1)
         self._chunks = _split(num_envs, threads)
-        self._pool = ThreadPoolExecutor(threads) if len(self._chunks) > 1 else None
+        self._pool = ThreadPoolExecutor(threads - 1) if len(self._chunks) > 1 else None
         self._rngs = [np.random.default_rng() for _ in range(num_envs)]
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
         self._stats = EpisodeStats(num_envs)
@@ -96,10 +96,12 @@ class MujocoVecEnv:
         )
         self._ctrl[:] = actions.detach().to("cpu", torch.float64).numpy()
         position_before = self.task.position(self._batch).copy()
-        if self._pool is None:
-            self._step_range(0, self.num_envs)
-        else:
-            list(self._pool.map(lambda c: self._step_range(*c), self._chunks))
+        # The calling thread steps the first slice itself while the workers step the others: one
+        # fewer thread hand-off per step, which matters when a slice takes only ~100 us.
+        futures = [self._pool.submit(self._step_range, *c) for c in self._chunks[1:]] if self._pool else []
+        self._step_range(*self._chunks[0])
+        for future in futures:
+            future.result()
 
         velocity = (self.task.position(self._batch) - position_before) / self.dt
         reward, terminated = self.task.reward_terminated(velocity, self._batch, self._ctrl)
