@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import tyro
 
 from sensorimotor.agents.env_builder import build_env, normalizers
 from sensorimotor.agents.ppo import PPO
@@ -22,7 +23,7 @@ from sensorimotor.utils.plotting import plot_learning_curve
 class EvaluateArgs:
     """Evaluate the last checkpoint of a run directory."""
 
-    run_dir: str
+    run_dir: tyro.conf.Positional[str]
     """A directory written by ``sensorimotor train``."""
     episodes: int = 10
     video: bool = False

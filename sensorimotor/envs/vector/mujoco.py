@@ -13,16 +13,19 @@ A task (see ``sensorimotor.sim.locomotion``) provides: ``xml_path``, ``frame_ski
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import gymnasium as gym
-import mujoco
 import numpy as np
 import torch
 
 from sensorimotor.envs.core import EpisodeStats
 from sensorimotor.errors import check
+from sensorimotor.utils.mujoco_gl import GL_HELP, import_mujoco
+
+mujoco = import_mujoco()
 
 
 class MujocoVecEnv:
@@ -49,8 +52,6 @@ class MujocoVecEnv:
         render_mode: str | None = None,
         render_size: tuple[int, int] = (480, 480),
     ):
-        import os
-
         check(num_envs > 0, f"num_envs must be positive, got {num_envs}.")
         self.model = mujoco.MjModel.from_xml_path(task_cls.xml_path)
         self.task = task_cls(self.model)
@@ -211,10 +212,9 @@ def _make_renderer(model: mujoco.MjModel, size: tuple[int, int], camera_config: 
     except Exception as exc:  # noqa: BLE001 - any GL failure means the same thing to the user
         from sensorimotor.errors import UserError
 
-        raise UserError(
-            f"cannot render MuJoCo offscreen ({exc}). Set MUJOCO_GL=egl (apt-get install libegl1 "
-            "libegl-mesa0 libgl1-mesa-dri) or MUJOCO_GL=osmesa (libosmesa6)."
-        ) from None
+        reason = " ".join(str(exc).split())[:160]
+        raise UserError(f"cannot render MuJoCo offscreen with MUJOCO_GL={os.environ.get('MUJOCO_GL')!r} "
+                        f"({reason}); {GL_HELP}.") from None
     camera = mujoco.MjvCamera()
     camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
     camera.trackbodyid = 1

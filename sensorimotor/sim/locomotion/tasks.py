@@ -17,10 +17,13 @@ MjData fields named in ``data_fields`` plus ``qpos`` ``[N, nq]`` and ``qvel`` ``
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import gymnasium
-import mujoco
 import numpy as np
+
+if TYPE_CHECKING:
+    import mujoco
 
 ASSETS = os.path.join(os.path.dirname(gymnasium.__file__), "envs", "mujoco", "assets")
 
