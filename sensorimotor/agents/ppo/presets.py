@@ -37,9 +37,11 @@ PPO_WALKER2D = PPOConfig(
     vf_coef=0.871923, max_grad_norm=1.0,
 )
 
-# The MuJoCo defaults of the PPO paper as CleanRL ppo_continuous_action.py runs them (Ant, Humanoid).
+# The MuJoCo defaults of the PPO paper as CleanRL ppo_continuous_action.py runs them (Ant, Humanoid),
+# with the 2048-step rollout spread over 4 envs: same samples per update, a quarter of the wall-clock
+# per-step overhead.
 PPO_MUJOCO = PPOConfig(
-    total_steps=1_000_000, num_envs=1, n_steps=2048, batch_size=64, n_epochs=10, gamma=0.99,
+    total_steps=1_000_000, num_envs=4, n_steps=512, batch_size=64, n_epochs=10, gamma=0.99,
     gae_lambda=0.95, learning_rate=3e-4, anneal_lr=True, clip_range=0.2,
 )
 

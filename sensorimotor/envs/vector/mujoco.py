@@ -204,6 +204,15 @@ def _make_renderer(model: mujoco.MjModel, size: tuple[int, int], camera_config: 
     # Shadows and multisampling off: ~10x faster offscreen rendering on the CPU (DESIGN.md 6).
     model.vis.quality.shadowsize = 0
     model.vis.quality.offsamples = 0
+    # A good runner leaves Gymnasium's 40 m floor within seconds: draw it 2 km wide. Collision ignores
+    # plane sizes (planes are always infinite), so physics is unchanged.
+    for geom in np.flatnonzero(model.geom_type == mujoco.mjtGeom.mjGEOM_PLANE):
+        old = model.geom_size[geom, 0]
+        if 0 < old < 1000.0:
+            model.geom_size[geom, :2] = 1000.0
+            material = model.geom_matid[geom]
+            if material >= 0 and not model.mat_texuniform[material]:
+                model.mat_texrepeat[material] *= 1000.0 / old  # keep the checker squares their size
     height, width = size
     model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
     model.vis.global_.offheight = max(model.vis.global_.offheight, height)
