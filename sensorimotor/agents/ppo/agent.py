@@ -43,9 +43,11 @@ class PPO:
         self._update_step = _make_update_step(self.model, config)
         self._act = self._act_eager
         if config.compile:
-            self._update_step = torch.compile(self._update_step, fullgraph=True, dynamic=False)
-            # Acting on a handful of envs is all per-op overhead: one fused graph is ~5x faster.
-            self._act = torch.compile(self._act_eager, fullgraph=True, dynamic=False)
+            # For small networks the step is all per-op overhead: one graph with a C++ wrapper (no
+            # Python between kernels) makes updates ~8x and acting ~5x faster than eager torch.
+            options = {"cpp_wrapper": True}
+            self._update_step = torch.compile(self._update_step, fullgraph=True, dynamic=False, options=options)
+            self._act = torch.compile(self._act_eager, fullgraph=True, dynamic=False, options=options)
 
     # -------------------------------------------------------------------------------------- acting
     @torch.inference_mode()
