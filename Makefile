@@ -28,6 +28,8 @@ gl:
 	fi
 
 train: $(STAMP)
+	# A fresh run each time: `--resume runs/make-train` continues one instead.
+	rm -rf runs/make-train
 	$(BIN)/python -m sensorimotor train ppo --env HalfCheetah-v5 --preset make-train --run-dir runs/make-train
 	$(BIN)/python -m sensorimotor evaluate runs/make-train --episodes 5 --video
 

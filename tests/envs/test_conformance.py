@@ -36,18 +36,17 @@ def test_contract(env_id, backend):
     assert obs.shape == (2, *env.single_observation_space.shape)
     assert obs.dtype == torch.float32 and obs.device == env.device
     generator = torch.Generator().manual_seed(0)
-    previous = obs
+    previous, previous_copy = obs, obs.clone()
     for _ in range(5):
         obs, reward, terminated, truncated, info = env.step(random_actions(env, generator))
         assert reward.shape == (2,) and reward.dtype == torch.float32
         assert terminated.dtype == torch.bool and truncated.dtype == torch.bool
         assert info["final_obs"].shape == obs.shape
         assert info["episode_return"].shape == (2,) and info["episode_length"].shape == (2,)
-        # No aliasing: a returned tensor is not overwritten by the next step.
-        kept = previous.clone()
-        assert torch.equal(previous, kept)
-        assert obs.data_ptr() != previous.data_ptr()
-        previous = obs
+        # No aliasing: what an earlier call returned is not overwritten by a later one.
+        assert torch.equal(previous, previous_copy)
+        assert obs.data_ptr() != info["final_obs"].data_ptr()
+        previous, previous_copy = obs, obs.clone()
     env.close()
 
 

@@ -15,6 +15,7 @@ from sensorimotor.agents.ppo.loss import LOSS_TERMS, ppo_loss
 from sensorimotor.agents.returns import gae
 from sensorimotor.agents.rollout_storage import RolloutStorage
 from sensorimotor.policies.models import ActorCritic
+from sensorimotor.utils.compile import compile_or_eager
 
 
 class PPO:
@@ -46,8 +47,8 @@ class PPO:
             # For small networks the step is all per-op overhead: one graph with a C++ wrapper (no
             # Python between kernels) makes updates ~8x and acting ~5x faster than eager torch.
             options = {"cpp_wrapper": True}
-            self._update_step = torch.compile(self._update_step, fullgraph=True, dynamic=False, options=options)
-            self._act = torch.compile(self._act_eager, fullgraph=True, dynamic=False, options=options)
+            self._update_step = compile_or_eager(self._update_step, fullgraph=True, dynamic=False, options=options)
+            self._act = compile_or_eager(self._act_eager, fullgraph=True, dynamic=False, options=options)
 
     # -------------------------------------------------------------------------------------- acting
     @torch.inference_mode()
