@@ -35,7 +35,7 @@ class OnPolicyRunner:
         total = self.agent.config.total_steps
         rollout = self.storage.n_steps * self.storage.num_envs
         obs = self.env.reset(seed=self.seed)
-        last_saved, metrics = self.global_step, {}
+        last_saved, metrics, recent_return = self.global_step, {}, float("nan")
         bar = tqdm(total=total, initial=self.global_step, unit="step", disable=not self.progress_bar,
                    dynamic_ncols=True)
         while self.global_step < total:
@@ -48,7 +48,9 @@ class OnPolicyRunner:
                            rollout_seconds=collected - started, update_seconds=time.perf_counter() - collected)
             self.logger.log(self.global_step, metrics)
             bar.update(rollout)
-            bar.set_postfix(sps=f"{metrics['steps_per_second']:.0f}", ret=f"{metrics.get('episode_return', float('nan')):.1f}")
+            # Long episodes end only every few rollouts: show the latest finished ones' return.
+            recent_return = metrics.get("episode_return", recent_return)
+            bar.set_postfix(sps=f"{metrics['steps_per_second']:.0f}", ret=f"{recent_return:.1f}")
             if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= total:
                 self.save(self.global_step)
                 last_saved = self.global_step
