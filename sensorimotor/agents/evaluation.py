@@ -11,7 +11,7 @@ import torch
 import tyro
 
 from sensorimotor.agents.env_builder import build_env, normalizers
-from sensorimotor.agents.ppo import PPO
+from sensorimotor.agents.ppo import PPO, make_agent
 from sensorimotor.agents.training import args_from_dict
 from sensorimotor.envs.wrappers import RecordVideo
 from sensorimotor.errors import UserError, check
@@ -51,7 +51,7 @@ def evaluate(args: EvaluateArgs) -> dict:
     num_envs = 1 if args.video else min(args.episodes, 8)
     env = build_env(train_args.env, config, num_envs=num_envs, backend=train_args.backend,
                     render_mode="rgb_array" if args.video else None)
-    agent = PPO(config, env.single_observation_space, env.single_action_space)
+    agent = make_agent(config, env.single_observation_space, env.single_action_space)
     weights, state = load_checkpoint(checkpoint, agent.device)
     agent.load_weights(weights)
     for key, wrapper in normalizers(env).items():
@@ -83,9 +83,11 @@ def _run_episodes(agent: PPO, env, args: EvaluateArgs) -> tuple[list[float], lis
     returns: list[float] = []
     lengths: list[int] = []
     obs = env.reset(seed=args.seed)
+    agent.reset_state(env.num_envs)
     while len(returns) < args.episodes:
         actions, _, _ = agent.act(obs, deterministic=args.deterministic)
         obs, _, terminated, truncated, info = env.step(actions)
+        agent.end_episodes(terminated | truncated)
         done = (terminated | truncated).cpu().numpy()
         if done.any():
             returns += info["episode_return"].cpu().numpy()[done].tolist()

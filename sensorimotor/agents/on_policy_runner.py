@@ -35,6 +35,7 @@ class OnPolicyRunner:
         total = self.agent.config.total_steps
         rollout = self.storage.n_steps * self.storage.num_envs
         obs = self.env.reset(seed=self.seed)
+        self.agent.reset_state(self.env.num_envs)
         last_saved, metrics, recent_return = self.global_step, {}, float("nan")
         bar = tqdm(total=total, initial=self.global_step, unit="step", disable=not self.progress_bar,
                    dynamic_ncols=True)
@@ -64,6 +65,7 @@ class OnPolicyRunner:
             actions, log_probs, values = self.agent.act(obs)
             next_obs, rewards, terminated, truncated, info = self.env.step(actions)
             self.storage.add(t, obs, actions, log_probs, values, rewards, terminated, truncated, info["final_obs"])
+            self.agent.record_step(t, self.storage, terminated, truncated, info)
             done = terminated | truncated
             self._episode_sum += info["episode_return"].sum()
             self._episode_length_sum += info["episode_length"].sum()

@@ -40,3 +40,18 @@ class RolloutStorage:
         self.terminated[t] = terminated
         self.truncated[t] = truncated
         self.next_obs[t] = next_obs
+
+
+class RecurrentRolloutStorage(RolloutStorage):
+    """Adds what recurrent PPO needs: the state each step was acted from, episode starts, and the
+    value of each step's true next state (computed during the rollout, where the state is known).
+
+    ``states [T, N, S]`` are stored after the reset at episode starts, so a chunk starting at step t
+    begins from ``states[t]`` as it is.
+    """
+
+    def __init__(self, n_steps: int, num_envs: int, obs_shape, action_shape, action_dtype, device, state_size: int):
+        super().__init__(n_steps, num_envs, obs_shape, action_shape, action_dtype, device)
+        self.states = torch.zeros(n_steps, num_envs, state_size, device=device)
+        self.episode_starts = torch.zeros(n_steps, num_envs, dtype=torch.bool, device=device)
+        self.next_values = torch.zeros(n_steps, num_envs, device=device)

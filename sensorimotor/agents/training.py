@@ -12,7 +12,7 @@ import torch
 
 from sensorimotor.agents.env_builder import build_env, normalizers
 from sensorimotor.agents.on_policy_runner import OnPolicyRunner
-from sensorimotor.agents.ppo import PPO, PPOConfig
+from sensorimotor.agents.ppo import PPO, PPOConfig, make_agent
 from sensorimotor.errors import UserError, check
 from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from sensorimotor.utils.logging import MetricsLogger
@@ -56,7 +56,7 @@ def train(args: TrainArgs) -> str:
     torch.set_num_threads(1 if config.device == "cpu" else torch.get_num_threads())
 
     env = build_env(args.env, config, backend=args.backend)
-    agent = PPO(config, env.single_observation_space, env.single_action_space)
+    agent = make_agent(config, env.single_observation_space, env.single_action_space)
     run_dir = args.run_dir or os.path.join("runs", f"{args.env}-ppo-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, "config.json"), "w") as f:

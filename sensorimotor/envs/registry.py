@@ -19,7 +19,8 @@ from sensorimotor.errors import UserError, check
 
 # Modules that register tasks when imported. Loaded on first lookup, so that `envs` need not import
 # `sim` (the dependency points from sim to envs).
-_PROVIDERS = ("sensorimotor.envs.gymnasium_ids", "sensorimotor.sim.locomotion")
+_PROVIDERS = ("sensorimotor.envs.gymnasium_ids", "sensorimotor.envs.pomdp_ids", "sensorimotor.sim.locomotion",
+              "sensorimotor.sim.memory")
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,10 @@ def backends_of(id: str) -> list[str]:
     return ["sync", *spec(id).backends]
 
 
-def make(id: str, render_mode: str | None = None) -> gym.Env:
-    """One gymnasium env for ``id``, with its time limit."""
+def make(id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
+    """One gymnasium env for ``id``, with its time limit; ``kwargs`` go to the task (e.g. ``delay``)."""
     s = spec(id)
-    env = s.make_single(render_mode=render_mode)
+    env = s.make_single(render_mode=render_mode, **kwargs)
     if s.max_episode_steps is not None and env.spec is None:
         env = gym.wrappers.TimeLimit(env, s.max_episode_steps)
     return env

@@ -17,5 +17,7 @@ def test_bad_num_envs_and_backend():
 
 
 def test_tags():
-    assert set(list_envs(tag="locomotion")) == {"HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5", "Humanoid-v5"}
+    full = {"HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5", "Humanoid-v5"}
+    assert set(list_envs(tag="locomotion")) - set(list_envs(tag="pomdp")) == full
+    assert {i.replace("-v5", "NoVel-v5") for i in full} <= set(list_envs(tag="pomdp"))
     assert "CartPole-v1" in list_envs(tag="classic")

@@ -1,5 +1,13 @@
 from sensorimotor.agents.ppo.agent import PPO
 from sensorimotor.agents.ppo.config import PPOConfig
 from sensorimotor.agents.ppo.presets import PRESETS, preset_for
+from sensorimotor.agents.ppo.recurrent import RecurrentPPO
 
-__all__ = ["PPO", "PPOConfig", "PRESETS", "preset_for"]
+
+def make_agent(config: PPOConfig, observation_space, action_space) -> PPO:
+    """A :class:`RecurrentPPO` when ``config.recurrent`` names a cell, else a :class:`PPO`."""
+    cls = RecurrentPPO if config.recurrent else PPO
+    return cls(config, observation_space, action_space)
+
+
+__all__ = ["PPO", "PPOConfig", "PRESETS", "RecurrentPPO", "make_agent", "preset_for"]

@@ -34,9 +34,7 @@ class PPO:
         self.config = config
         self.device = torch.device(config.device)
         obs_dim = int(math.prod(observation_space.shape))
-        self.model = ActorCritic(
-            obs_dim, action_space, config.hidden, config.activation, config.log_std_init, config.ortho_init
-        ).to(self.device)
+        self.model = self._make_model(obs_dim, action_space).to(self.device)
         self.action_shape = tuple(action_space.shape)
         self.action_dtype = torch.float32 if self.model.continuous else torch.int64
         self._trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
@@ -50,7 +48,20 @@ class PPO:
             self._update_step = compile_or_eager(self._update_step, fullgraph=True, dynamic=False, options=options)
             self._act = compile_or_eager(self._act_eager, fullgraph=True, dynamic=False, options=options)
 
+    def _make_model(self, obs_dim: int, action_space: gym.Space):
+        c = self.config
+        return ActorCritic(obs_dim, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
+
     # -------------------------------------------------------------------------------------- acting
+    def reset_state(self, num_envs: int) -> None:
+        """Forget any per-env memory (feed-forward PPO has none)."""
+
+    def end_episodes(self, done: torch.Tensor) -> None:
+        """``done [N]``: these envs' episodes ended; their next observation starts a new one."""
+
+    def record_step(self, t: int, storage: RolloutStorage, terminated, truncated, info) -> None:
+        """Called by the runner after step t is stored; feed-forward PPO needs nothing more."""
+
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, deterministic: bool = False):
         """``obs [N, obs_dim] -> (actions [N, ...], log_probs [N], values [N])``."""
@@ -74,23 +85,17 @@ class PPO:
         """
         c = self.config
         with torch.no_grad():
-            T, N = storage.n_steps, storage.num_envs
-            next_values = self.model.value(storage.next_obs.flatten(0, 1)).view(T, N)
-            advantages, returns = gae(storage.rewards, storage.values, next_values, storage.terminated,
-                                      storage.truncated, c.gamma, c.gae_lambda)
-        batch = (
-            storage.obs.flatten(0, 1), storage.actions.flatten(0, 1), storage.log_probs.flatten(),
-            advantages.flatten(), returns.flatten(), storage.values.flatten(),
-        )
+            advantages, returns = gae(storage.rewards, storage.values, self._next_values(storage),
+                                      storage.terminated, storage.truncated, c.gamma, c.gae_lambda)
         lr = torch.tensor(c.learning_rate * ((1.0 - progress) if c.anneal_lr else 1.0))
+        clip = torch.tensor(c.clip_range * ((1.0 - progress) if c.anneal_clip else 1.0))
         params = self._params()
         totals = torch.zeros(len(LOSS_TERMS) + 1, device=self.device)
         epochs_done = 0
         for _ in range(c.n_epochs):
-            permutation = torch.randperm(c.rollout_size, device=self.device)
             epoch_totals = torch.zeros_like(totals)
-            for index in permutation.view(c.minibatches, c.batch_size):
-                params, self.opt_state, metrics = self._update_step(params, self.opt_state, lr, index, *batch)
+            for batch in self._minibatches(storage, advantages, returns):
+                params, self.opt_state, metrics = self._update_step(params, self.opt_state, lr, clip, *batch)
                 epoch_totals += metrics
             totals += epoch_totals
             epochs_done += 1
@@ -101,11 +106,28 @@ class PPO:
         self._load_params(params)
         means = (totals / (epochs_done * c.minibatches)).tolist()
         result = dict(zip((*LOSS_TERMS, "grad_norm"), means))
-        result.update(epochs=float(epochs_done), learning_rate=float(lr),
+        result.update(epochs=float(epochs_done), learning_rate=float(lr), clip_range=float(clip),
                       explained_variance=_explained_variance(storage.values, returns))
         if self.model.continuous:
             result["action_std"] = self.model.log_std.exp().mean().item()
         return result
+
+    def _next_values(self, storage: RolloutStorage) -> torch.Tensor:
+        """``[T, N]`` V of the state that really followed each step (``final_obs`` at episode ends)."""
+        T, N = storage.n_steps, storage.num_envs
+        return self.model.value(storage.next_obs.flatten(0, 1)).view(T, N)
+
+    def _minibatches(self, storage: RolloutStorage, advantages: torch.Tensor, returns: torch.Tensor):
+        """One epoch: ``(index, obs, actions, log_probs, advantages, returns, values)`` per minibatch,
+        the rollout flattened and ``index [batch_size]`` a random slice of a permutation."""
+        c = self.config
+        batch = (
+            storage.obs.flatten(0, 1), storage.actions.flatten(0, 1), storage.log_probs.flatten(),
+            advantages.flatten(), returns.flatten(), storage.values.flatten(),
+        )
+        permutation = torch.randperm(c.rollout_size, device=self.device)
+        for index in permutation.view(c.minibatches, c.batch_size):
+            yield (index, *batch)
 
     # --------------------------------------------------------------------------------- persistence
     def weights(self) -> dict[str, torch.Tensor]:
@@ -143,24 +165,30 @@ class PPO:
 def _make_update_step(model: ActorCritic, c: PPOConfig):
     """One minibatch step as a pure function: loss, gradient, clipping and Adam in one graph."""
 
-    def loss_fn(params, obs, actions, old_log_probs, advantages, returns, old_values):
+    def loss_fn(params, clip, obs, actions, old_log_probs, advantages, returns, old_values):
         action_params, values = functional_call(model, params, (obs,))
         log_probs, entropy = model.log_prob_entropy(action_params, actions, params.get("log_std"))
         terms = ppo_loss(log_probs, entropy, values, old_log_probs, old_values, advantages, returns,
-                         c.clip_range, c.clip_range_vf, c.ent_coef, c.vf_coef, c.normalize_advantage)
+                         clip, c.clip_range_vf, c.ent_coef, c.vf_coef, c.normalize_advantage)
         return terms["total"], terms
 
-    def step(params, opt_state, lr, index, obs, actions, log_probs, advantages, returns, values):
+    def step(params, opt_state, lr, clip, index, obs, actions, log_probs, advantages, returns, values):
         grads, terms = grad(loss_fn, has_aux=True)(
-            params, obs[index], actions[index], log_probs[index], advantages[index], returns[index],
+            params, clip, obs[index], actions[index], log_probs[index], advantages[index], returns[index],
             values[index],
         )
-        grads, grad_norm = clip_grad_norm(grads, c.max_grad_norm)
-        params, opt_state = adam_step(params, grads, opt_state, lr, eps=c.adam_eps)
-        metrics = torch.stack([terms[k].detach() for k in LOSS_TERMS] + [grad_norm])
-        return params, opt_state, metrics
+        return apply_gradients(params, grads, terms, opt_state, lr, c)
 
     return step
+
+
+def apply_gradients(params, grads, terms, opt_state, lr, c: PPOConfig):
+    """Clip the gradients' global norm, take one Adam step; returns ``(params, opt_state, metrics)``
+    with ``metrics [len(LOSS_TERMS) + 1]``: the loss terms then the gradient norm before clipping."""
+    grads, grad_norm = clip_grad_norm(grads, c.max_grad_norm)
+    params, opt_state = adam_step(params, grads, opt_state, lr, eps=c.adam_eps)
+    metrics = torch.stack([terms[k].detach() for k in LOSS_TERMS] + [grad_norm])
+    return params, opt_state, metrics
 
 
 def _explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:

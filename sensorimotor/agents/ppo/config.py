@@ -28,6 +28,8 @@ class PPOConfig:
     gae_lambda: float = 0.95
     clip_range: float = 0.2
     """Policy ratio clip epsilon."""
+    anneal_clip: bool = False
+    """Decay the clip range linearly to zero over ``total_steps`` (rl-zoo's ``lin_0.2``)."""
     clip_range_vf: float | None = None
     """Clip value updates around the old value by this much (None: off, as SB3's default)."""
     ent_coef: float = 0.0
@@ -47,6 +49,17 @@ class PPOConfig:
     """Running observation normalization (statistics saved in checkpoints, frozen at evaluation)."""
     normalize_reward: bool = True
     """Scale rewards by the running std of the discounted return."""
+    recurrent: str | None = None
+    """``"lstm"`` or ``"gru"``: a recurrent core between the observation and each head (recurrent
+    PPO); None: feed-forward MLPs."""
+    core_size: int = 64
+    """Hidden units of each recurrent core."""
+    core_layers: int = 1
+    seq_len: int | None = None
+    """Truncated-BPTT chunk length in steps (must divide ``n_steps`` and ``batch_size``); None: the
+    whole rollout of each env is one sequence (sb3-contrib's behaviour)."""
+    burn_in: int = 0
+    """Steps at the start of each chunk that only refresh the recurrent state and carry no loss."""
     compile: bool = True
     """Compile the minibatch update (forward, backward, clip, Adam) into one graph with
     torch.compile: about 4x faster updates for small MLPs, after a one-off compile of 10-30 s."""
@@ -55,6 +68,10 @@ class PPOConfig:
     @property
     def rollout_size(self) -> int:
         return self.num_envs * self.n_steps
+
+    @property
+    def sequence_length(self) -> int:
+        return self.seq_len or self.n_steps
 
     @property
     def minibatches(self) -> int:
@@ -75,6 +92,20 @@ class PPOConfig:
             f"({self.num_envs} x {self.n_steps}); try {_nearest_divisor(self.rollout_size, self.batch_size)}.",
         )
         check(all(h > 0 for h in self.hidden), f"ppo.hidden sizes must be positive, got {self.hidden}.")
+        if self.recurrent is not None:
+            self._validate_recurrent()
+
+    def _validate_recurrent(self) -> None:
+        check(self.recurrent in ("lstm", "gru"), f"ppo.recurrent must be 'lstm' or 'gru', got {self.recurrent!r}.")
+        check(self.core_size > 0 and self.core_layers > 0,
+              f"ppo.core_size and ppo.core_layers must be positive, got {self.core_size}, {self.core_layers}.")
+        L = self.sequence_length
+        check(0 < L <= self.n_steps, f"ppo.seq_len {L} must be in [1, n_steps = {self.n_steps}]: a sequence "
+              "cannot be longer than the rollout.")
+        check(self.n_steps % L == 0, f"ppo.seq_len {L} must divide n_steps = {self.n_steps}.")
+        check(self.batch_size % L == 0, f"ppo.batch_size {self.batch_size} must be a multiple of seq_len {L} "
+              "(a minibatch holds whole sequences).")
+        check(0 <= self.burn_in < L, f"ppo.burn_in must be in [0, seq_len = {L}), got {self.burn_in}.")
 
 
 def _nearest_divisor(n: int, target: int) -> int:

@@ -57,6 +57,34 @@ PPO_MAKE_TRAIN = PPOConfig(
 PPO_BENCH = PPOConfig(num_envs=8, n_steps=512, batch_size=64, n_epochs=10, normalize_obs=False,
                       normalize_reward=False)
 
+# Recurrent PPO on velocity-masked CartPole: rl-baselines3-zoo recurrentppo.yml, CartPoleNoVel-v1 row
+# (100k steps, reported 500): learning rate and clip range both decay linearly to zero.
+PPO_LSTM_CLASSIC = PPOConfig(
+    total_steps=100_000, num_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98,
+    gae_lambda=0.8, learning_rate=1e-3, anneal_lr=True, clip_range=0.2, anneal_clip=True, ent_coef=0.0,
+    hidden=(64,), activation="relu", ortho_init=False, recurrent="lstm", core_size=64,
+)
+
+# Recurrent PPO on velocity-masked Pendulum: rl-baselines3-zoo recurrentppo.yml, PendulumNoVel-v1 row
+# (reported -218 at 100k steps with gSDE, which we do not have; state-independent noise needs longer).
+PPO_LSTM_PENDULUM = PPOConfig(
+    total_steps=200_000, num_envs=4, n_steps=1024, batch_size=128, n_epochs=10, gamma=0.9,
+    gae_lambda=0.95, learning_rate=1e-3, clip_range=0.2, ent_coef=0.0, hidden=(64,), activation="relu",
+    ortho_init=False, recurrent="lstm", core_size=64, seq_len=128,
+)
+
+# The memory task: short episodes, whole-rollout sequences, a little entropy to keep guessing early.
+PPO_LSTM_MEMORY = PPOConfig(
+    total_steps=60_000, num_envs=8, n_steps=64, batch_size=128, n_epochs=8, gamma=0.99, gae_lambda=0.95,
+    learning_rate=1e-3, clip_range=0.2, ent_coef=0.01, hidden=(64,), normalize_obs=False,
+    normalize_reward=False, recurrent="lstm", core_size=64,
+)
+
+# The settings of benchmarks/recurrent_ppo.py: sb3-contrib RecurrentPPO's defaults (LSTM 64, [64, 64]
+# heads, separate actor and critic LSTMs) with 8 envs and n_steps 128.
+PPO_LSTM_BENCH = PPOConfig(num_envs=8, n_steps=128, batch_size=128, n_epochs=10, normalize_obs=False,
+                           normalize_reward=False, recurrent="lstm", core_size=64)
+
 PRESETS: dict[str, PPOConfig] = {
     "default": PPOConfig(),
     "classic": PPO_CLASSIC,
@@ -66,6 +94,10 @@ PRESETS: dict[str, PPOConfig] = {
     "mujoco": PPO_MUJOCO,
     "make-train": PPO_MAKE_TRAIN,
     "bench": PPO_BENCH,
+    "lstm-classic": PPO_LSTM_CLASSIC,
+    "lstm-pendulum": PPO_LSTM_PENDULUM,
+    "lstm-memory": PPO_LSTM_MEMORY,
+    "lstm-bench": PPO_LSTM_BENCH,
     "smoke": replace(PPO_CLASSIC, total_steps=512, num_envs=2, n_steps=64, batch_size=64, n_epochs=2,
                      compile=False),
 }
@@ -74,6 +106,8 @@ ENV_PRESETS: dict[str, str] = {
     "CartPole-v1": "classic", "Acrobot-v1": "classic",
     "HalfCheetah-v5": "halfcheetah", "Hopper-v5": "hopper", "Walker2d-v5": "walker2d",
     "Ant-v5": "mujoco", "Humanoid-v5": "mujoco",
+    "CartPoleNoVel-v1": "lstm-classic", "MountainCarContinuousNoVel-v0": "lstm-classic",
+    "PendulumNoVel-v1": "lstm-pendulum", "CueDelay-v0": "lstm-memory", "CueDelay-Long-v0": "lstm-memory",
 }
 
 

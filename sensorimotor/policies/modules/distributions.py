@@ -37,4 +37,7 @@ def categorical_entropy(logits: torch.Tensor) -> torch.Tensor:
 
 
 def categorical_sample(logits: torch.Tensor) -> torch.Tensor:
-    return torch.multinomial(torch.softmax(logits, -1), 1).squeeze(-1)
+    """``[B]`` samples by the Gumbel-max trick: ``argmax(logits + Gumbel noise)`` has the softmax's
+    law and, unlike ``torch.multinomial``, compiles into the surrounding graph."""
+    uniform = torch.rand_like(logits).clamp_(min=1e-20)
+    return (logits - torch.log(-torch.log(uniform))).argmax(-1)

@@ -1,4 +1,5 @@
-"""Registers the five locomotion ids with the ``sync`` (gymnasium) and ``mujoco`` (batched) backends."""
+"""Registers the five locomotion ids with the ``sync`` (gymnasium) and ``mujoco`` (batched) backends,
+and their velocity-masked variants (``HalfCheetahNoVel-v5``..., tag ``pomdp``): joint positions only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import functools
 import gymnasium as gym
 
 from sensorimotor.envs.registry import register
+from sensorimotor.envs.wrappers.mask import MaskObservation, MaskVecObservation
 from sensorimotor.envs.vector.mujoco import MujocoVecEnv
 from sensorimotor.sim.locomotion.tasks import Ant, HalfCheetah, Hopper, Humanoid, Walker2d
 
@@ -30,5 +32,29 @@ for _id, _task in TASKS.items():
         tags=("mujoco", "locomotion", "gymnasium"),
         max_episode_steps=MAX_EPISODE_STEPS,
         backends={"mujoco": functools.partial(_make_batched, _task)},
+        default_backend="mujoco",
+    )
+
+# Observation entries that are positions (qpos without the root's x, or x and y): the rest are
+# velocities (and, for Ant and Humanoid, contact forces and inertias that give velocities away).
+POSITION_ENTRIES = {"HalfCheetah-v5": 8, "Hopper-v5": 5, "Walker2d-v5": 8, "Ant-v5": 13, "Humanoid-v5": 22}
+
+
+def _masked_single(gym_id: str, keep: range, render_mode: str | None = None, **kwargs) -> gym.Env:
+    return MaskObservation(_gym_make(gym_id, render_mode=render_mode, **kwargs), keep)
+
+
+def _masked_batched(task_cls, keep: range, num_envs, device, **kwargs):
+    return MaskVecObservation(_make_batched(task_cls, num_envs, device, **kwargs), keep)
+
+
+for _id, _task in TASKS.items():
+    _keep = range(POSITION_ENTRIES[_id])
+    register(
+        _id.replace("-v5", "NoVel-v5"),
+        functools.partial(_masked_single, _id, _keep),
+        tags=("mujoco", "locomotion", "pomdp"),
+        max_episode_steps=MAX_EPISODE_STEPS,
+        backends={"mujoco": functools.partial(_masked_batched, _task, _keep)},
         default_backend="mujoco",
     )

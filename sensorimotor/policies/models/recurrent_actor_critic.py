@@ -1,0 +1,73 @@
+"""Recurrent actor-critic: observation -> recurrent core -> MLP head, for actor and critic apart."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import torch
+
+from sensorimotor.policies.models.action_distribution import ActionDistribution
+from sensorimotor.policies.modules import MLP
+from sensorimotor.policies.modules.recurrent import RecurrentCore, split_at_starts
+
+
+class RecurrentActorCritic(ActionDistribution):
+    """Actor and critic each own a recurrent core (as sb3-contrib's ``enable_critic_lstm``), so the
+    value loss cannot disturb the policy's memory.
+
+    The model's state is one ``[B, S]`` tensor: the actor core's state, then the critic core's.
+
+    Args:
+        obs_dim: flat observation size.
+        action_space: ``Box`` (Gaussian) or ``Discrete`` (logits).
+        kind: ``"lstm"`` or ``"gru"``.
+        core_size: hidden units of each core; core_layers: stacked layers.
+        hidden: MLP layer sizes after each core (may be empty).
+    """
+
+    def __init__(
+        self, obs_dim: int, action_space: gym.Space, kind: str = "lstm", core_size: int = 64,
+        core_layers: int = 1, hidden: tuple[int, ...] = (64,), activation: str = "tanh",
+        log_std_init: float = 0.0, ortho_init: bool = True,
+    ):
+        super().__init__(action_space, log_std_init)
+        self.actor_core = RecurrentCore(kind, obs_dim, core_size, core_layers)
+        self.critic_core = RecurrentCore(kind, obs_dim, core_size, core_layers)
+        self.actor_head = MLP(core_size, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
+        self.critic_head = MLP(core_size, 1, hidden, activation, ortho_init, output_gain=1.0)
+
+    @property
+    def state_size(self) -> int:
+        return self.actor_core.state_size + self.critic_core.state_size
+
+    def initial_state(self, batch: int, device: torch.device | str = "cpu") -> torch.Tensor:
+        return torch.zeros(batch, self.state_size, device=device)
+
+    def core_weights(self):
+        """The cores' weights, ``(actor, critic)``, to pass into :meth:`step` under torch.compile."""
+        return self.actor_core.weights(), self.critic_core.weights()
+
+    def step(self, obs: torch.Tensor, state: torch.Tensor, core_weights=None):
+        """``obs [B, obs_dim]``, ``state [B, S]`` -> ``(action params [B, A], values [B], state [B, S])``."""
+        actor_weights, critic_weights = core_weights or (None, None)
+        actor_state, critic_state = self._split(state)
+        actor_out, actor_state = self.actor_core.step(obs, actor_state, actor_weights)
+        critic_out, critic_state = self.critic_core.step(obs, critic_state, critic_weights)
+        values = self.critic_head(critic_out).squeeze(-1)
+        return self.actor_head(actor_out), values, torch.cat([actor_state, critic_state], -1)
+
+    def value_step(self, obs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """``V [B]`` of ``obs [B, obs_dim]`` seen after ``state``; the state is not advanced."""
+        critic_out, _ = self.critic_core.step(obs, self._split(state)[1])
+        return self.critic_head(critic_out).squeeze(-1)
+
+    def forward(self, obs: torch.Tensor, state: torch.Tensor, starts: torch.Tensor):
+        """A sequence: ``obs [L, B, obs_dim]``, ``state [B, S]`` before step 0, ``starts [L, B]`` ->
+        ``(action params [L, B, A], values [L, B])``; the cores restart from zero at each start."""
+        actor_state, critic_state = self._split(state)
+        plan = split_at_starts(starts)
+        actor_out = self.actor_core.sequence(obs, actor_state, starts, plan)
+        critic_out = self.critic_core.sequence(obs, critic_state, starts, plan)
+        return self.actor_head(actor_out), self.critic_head(critic_out).squeeze(-1)
+
+    def _split(self, state: torch.Tensor):
+        return state.split([self.actor_core.state_size, self.critic_core.state_size], dim=-1)
