@@ -1,4 +1,4 @@
-"""The ``sensorimotor`` command: ``train ppo ...`` and ``evaluate RUN_DIR ...``.
+"""The ``sensorimotor`` command: ``train ppo ...``, ``evaluate RUN_DIR ...``, ``export RUN_DIR``.
 
 Flags are generated from the config dataclasses by tyro. A preset (``--preset NAME``, or the env's
 own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
@@ -28,12 +28,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    commands = {"train": _train, "evaluate": _evaluate}
+    commands = {"train": _train, "evaluate": _evaluate, "export": _export}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train ppo,evaluate} ...  (add --help after a command for its flags)")
+        print("usage: sensorimotor {train ppo,evaluate,export} ...  (add --help after a command for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
 
@@ -71,6 +71,17 @@ def _evaluate(argv: list[str]) -> int:
     args = tyro.cli(EvaluateArgs, args=argv, prog="sensorimotor evaluate")
     summary = evaluate(args)
     print(json.dumps({k: v for k, v in summary.items() if k != "checkpoint"}, indent=2))
+    return 0
+
+
+def _export(argv: list[str]) -> int:
+    import tyro
+
+    from sensorimotor.agents.exporting import ExportArgs, export
+
+    args = tyro.cli(ExportArgs, args=argv, prog="sensorimotor export")
+    manifest = export(args)
+    print(json.dumps({"export": f"{args.run_dir}/export", "files": manifest["files"]}, indent=2))
     return 0
 
 

@@ -10,12 +10,10 @@ import numpy as np
 import torch
 import tyro
 
-from sensorimotor.agents.env_builder import build_env, normalizers
-from sensorimotor.agents.ppo import PPO, make_agent
-from sensorimotor.agents.training import args_from_dict
+from sensorimotor.agents.ppo import PPO
+from sensorimotor.agents.trained_run import load_trained_run
 from sensorimotor.envs.wrappers import RecordVideo
-from sensorimotor.errors import UserError, check
-from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint
+from sensorimotor.errors import check
 from sensorimotor.utils.plotting import plot_learning_curve
 
 
@@ -37,26 +35,9 @@ class EvaluateArgs:
 def evaluate(args: EvaluateArgs) -> dict:
     """Returns the summary written to ``<run>/eval/summary.json``."""
     check(args.episodes > 0, f"episodes must be positive, got {args.episodes}.")
-    config_path = os.path.join(args.run_dir, "config.json")
-    if not os.path.isfile(config_path):
-        raise UserError(f"{args.run_dir} is not a run directory (no config.json).")
-    saved = json.load(open(config_path))
-    check(saved.get("agent") == "ppo", f"{args.run_dir} was trained by {saved.get('agent')!r}; only ppo is known.")
-    train_args = args_from_dict(saved)
-    config = train_args.ppo
-    checkpoint = latest_checkpoint(args.run_dir)
-    if checkpoint is None:
-        raise UserError(f"{args.run_dir} has no complete checkpoint to evaluate.")
-
     num_envs = 1 if args.video else min(args.episodes, 8)
-    env = build_env(train_args.env, config, num_envs=num_envs, backend=train_args.backend,
-                    render_mode="rgb_array" if args.video else None)
-    agent = make_agent(config, env.single_observation_space, env.single_action_space)
-    weights, state = load_checkpoint(checkpoint, agent.device)
-    agent.load_weights(weights)
-    for key, wrapper in normalizers(env).items():
-        wrapper.load_state_dict(state[key])
-        wrapper.training = False  # frozen: evaluation must not shift the statistics
+    run = load_trained_run(args.run_dir, num_envs, render_mode="rgb_array" if args.video else None)
+    train_args, env, agent, checkpoint, state = run.train_args, run.env, run.agent, run.checkpoint, run.state
     if args.video:
         env = RecordVideo(env, os.path.join(args.run_dir, "videos"), prefix=f"step{state['step']}",
                           max_episodes=args.video_episodes)

@@ -31,6 +31,7 @@ def test_bad_inputs_give_one_line_and_exit_code_2(tmp_path):
     assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--ppo.batch-size", "100",
                                "--run-dir", str(tmp_path / "b")), "must divide")
     assert_clean_error(run_cli("evaluate", str(tmp_path)), "not a run directory")
+    assert_clean_error(run_cli("export", str(tmp_path)), "not a run directory")
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "config.json").write_text(json.dumps({"agent": "dqn"}))

@@ -23,7 +23,8 @@ from sensorimotor.utils.compile import compile_or_eager
 
 class RecurrentPPO(PPO):
     """PPO with recurrent actor and critic. The agent carries the acting state of its envs between
-    calls: :meth:`act` advances it, :meth:`end_episodes` marks the envs whose next step starts fresh.
+    calls: :meth:`act` advances it, :meth:`end_episodes` marks the envs whose next step starts fresh
+    (call it whenever episodes end; :meth:`reset_state` forgets everything).
     """
 
     def __init__(self, config: PPOConfig, observation_space: gym.Space, action_space: gym.Space):
@@ -54,7 +55,7 @@ class RecurrentPPO(PPO):
         self._acted_from = (self._state, self._starts)
 
     def end_episodes(self, done: torch.Tensor) -> None:
-        self._starts = done.to(self.device, torch.bool)
+        self._starts = self._starts | done.to(self.device, torch.bool)
 
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, deterministic: bool = False):
@@ -62,6 +63,7 @@ class RecurrentPPO(PPO):
         actions, log_probs, values, acted_from, self._state = self._act_step(
             obs, self._state, self._starts, deterministic, self.model.core_weights())
         self._acted_from = (acted_from, self._starts)
+        self._starts = torch.zeros_like(self._starts)  # until end_episodes says otherwise
         return actions, log_probs, values
 
     def _act_step_eager(self, obs, state, starts, deterministic: bool, core_weights):

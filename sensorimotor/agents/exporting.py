@@ -1,0 +1,90 @@
+"""``export``: a run's last checkpoint as a deployable policy (ONNX, TorchScript) and a manifest."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import gymnasium as gym
+import tyro
+
+from sensorimotor.agents.trained_run import load_trained_run
+from sensorimotor.envs.wrappers import NormalizeObservation
+from sensorimotor.errors import check
+from sensorimotor.policies.export import ExportedPolicy, save_onnx, save_torchscript, write_manifest
+
+FORMATS = ("onnx", "torchscript")
+
+
+@dataclass(frozen=True)
+class ExportArgs:
+    """Export the last checkpoint of a run directory to ``<run>/export/``."""
+
+    run_dir: tyro.conf.Positional[str]
+    formats: tuple[str, ...] = FORMATS
+    """Any of ``onnx`` (needs the ``onnx`` extra) and ``torchscript``."""
+
+
+def export(args: ExportArgs) -> dict:
+    """Writes the policy files and ``manifest.json``; returns the manifest."""
+    unknown = [f for f in args.formats if f not in FORMATS]
+    check(not unknown, f"unknown export format {unknown[0] if unknown else ''!r}; choose from {', '.join(FORMATS)}.")
+    run = load_trained_run(args.run_dir)
+    obs_space, action_space = run.env.single_observation_space, run.env.single_action_space
+    norm = run.env.find(NormalizeObservation) if hasattr(run.env, "find") else None
+    continuous = isinstance(action_space, gym.spaces.Box)
+    policy = ExportedPolicy(
+        run.agent.model.cpu(),
+        obs_mean=None if norm is None else norm.stats.mean.cpu(),
+        obs_var=None if norm is None else norm.stats.var.cpu(),
+        obs_clip=10.0 if norm is None else norm.clip, obs_eps=1e-8 if norm is None else norm.eps,
+        action_low=action_space.low if continuous else None, action_high=action_space.high if continuous else None,
+    )
+    out_dir = os.path.join(args.run_dir, "export")
+    os.makedirs(out_dir, exist_ok=True)
+    obs_dim = int(obs_space.shape[0])
+    example = policy.example_inputs(obs_dim)
+    files = {}
+    if "torchscript" in args.formats:
+        files["torchscript"] = os.path.basename(save_torchscript(policy, os.path.join(out_dir, "policy.pt"), example))
+    if "onnx" in args.formats:
+        files["onnx"] = os.path.basename(save_onnx(policy, os.path.join(out_dir, "policy.onnx"), example))
+    manifest = {
+        "env": run.train_args.env,
+        "step": int(run.state["step"]),
+        "checkpoint": os.path.relpath(run.checkpoint, args.run_dir),
+        "files": files,
+        "inputs": {"obs": {"shape": ["batch", obs_dim], "dtype": "float32", "units": "the env's raw observation",
+                           "normalized_inside": norm is not None}},
+        "outputs": {"action": _action_layout(action_space)},
+        "recurrent": None,
+        "control_period_s": _control_period(run.env),
+        "robot_spec_hash": None,
+    }
+    if policy.recurrent:
+        state = {"shape": ["batch", policy.state_size], "dtype": "float32",
+                 "reset": "feed zeros at an episode start, else the previous call's next_state"}
+        manifest["inputs"]["state"] = state
+        manifest["outputs"]["next_state"] = dict(state)
+        core = run.agent.model.actor_core
+        manifest["recurrent"] = {"cell": core.kind, "layers": core.layers, "hidden": core.hidden,
+                                 "layout": "h of each layer, then c of each layer (LSTM)" if core.kind == "lstm"
+                                 else "h of each layer"}
+    write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
+    run.env.close()
+    return manifest
+
+
+def _action_layout(space: gym.Space) -> dict:
+    if isinstance(space, gym.spaces.Box):
+        return {"shape": ["batch", int(space.shape[0])], "dtype": "float32", "low": space.low.tolist(),
+                "high": space.high.tolist(), "clamped_inside": True}
+    return {"shape": ["batch"], "dtype": "int64", "choices": int(space.n)}
+
+
+def _control_period(env) -> float | None:
+    # Unwrap to the vector backend; MuJoCo tasks expose dt (timestep x frame skip), others may not.
+    while hasattr(env, "env"):
+        env = env.env
+    dt = getattr(env, "dt", None)
+    return float(dt) if dt is not None else None

@@ -1,0 +1,107 @@
+"""Deployable policies: preprocessing, the actor and action bounds in one graph, saved as ONNX and
+TorchScript with a JSON manifest.
+
+The exported graph takes the raw observation (the env's units) and returns the action to apply:
+``obs [N, obs_dim] -> action [N, A]`` (float32, clamped to the action bounds) or ``[N]`` (int64, for
+discrete actions). A recurrent policy also takes and returns its memory explicitly:
+``(obs [N, obs_dim], state [N, S]) -> (action, next_state [N, S])``; the caller feeds zeros at an
+episode start. The deploy side needs only onnxruntime (or torch for TorchScript).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import torch
+from torch import nn
+
+
+class ExportedPolicy(nn.Module):
+    """The acting path of a trained actor-critic, deterministic, with preprocessing inside.
+
+    Args:
+        model: an ``ActorCritic`` or ``RecurrentActorCritic`` (only the actor is kept in the graph).
+        obs_mean, obs_var: ``[obs_dim]`` normalizer statistics, or None when the run did not normalize.
+        obs_clip, obs_eps: the normalizer's clip and epsilon.
+        action_low, action_high: ``[A]`` bounds of a continuous action, or None for discrete actions.
+    """
+
+    def __init__(self, model: nn.Module, obs_mean=None, obs_var=None, obs_clip: float = 10.0,
+                 obs_eps: float = 1e-8, action_low=None, action_high=None):
+        super().__init__()
+        self.recurrent = hasattr(model, "actor_core")
+        self.continuous = model.continuous
+        if self.recurrent:
+            self.core, self.head = model.actor_core, model.actor_head
+            self.state_size = model.actor_core.state_size
+        else:
+            self.actor = model.actor
+            self.state_size = 0
+        self.normalize = obs_mean is not None
+        if self.normalize:
+            self.register_buffer("obs_mean", torch.as_tensor(obs_mean, dtype=torch.float32))
+            self.register_buffer("obs_std", torch.sqrt(torch.as_tensor(obs_var, dtype=torch.float64) + obs_eps).float())
+        self.obs_clip = float(obs_clip)
+        if self.continuous:
+            self.register_buffer("action_low", torch.as_tensor(action_low, dtype=torch.float32))
+            self.register_buffer("action_high", torch.as_tensor(action_high, dtype=torch.float32))
+
+    def forward(self, obs: torch.Tensor, state: torch.Tensor | None = None):
+        x = obs.to(torch.float32)
+        if self.normalize:
+            x = ((x - self.obs_mean) / self.obs_std).clamp(-self.obs_clip, self.obs_clip)
+        if self.recurrent:
+            out, next_state = self.core.step(x, state)
+            return self._action(self.head(out)), next_state
+        return self._action(self.actor(x))
+
+    def _action(self, params: torch.Tensor) -> torch.Tensor:
+        if self.continuous:
+            return torch.maximum(torch.minimum(params, self.action_high), self.action_low)
+        return params.argmax(-1)
+
+    def example_inputs(self, obs_dim: int, batch: int = 1) -> tuple[torch.Tensor, ...]:
+        obs = torch.zeros(batch, obs_dim)
+        return (obs, torch.zeros(batch, self.state_size)) if self.recurrent else (obs,)
+
+    @property
+    def input_names(self) -> list[str]:
+        return ["obs", "state"] if self.recurrent else ["obs"]
+
+    @property
+    def output_names(self) -> list[str]:
+        return ["action", "next_state"] if self.recurrent else ["action"]
+
+
+def save_torchscript(policy: ExportedPolicy, path: str, example_inputs: tuple[torch.Tensor, ...]) -> str:
+    traced = torch.jit.trace(policy.eval(), example_inputs)
+    traced.save(path)
+    return path
+
+
+def save_onnx(policy: ExportedPolicy, path: str, example_inputs: tuple[torch.Tensor, ...]) -> str:
+    """ONNX with a dynamic batch dimension (needs the ``onnx`` extra: onnx, onnxscript)."""
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        from sensorimotor.errors import UserError
+
+        raise UserError(f"ONNX export needs the onnx extra: pip install -e '.[onnx]' ({exc.name} is missing).") from None
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    dynamic = {name: {0: batch} for name in policy.input_names}
+    program = torch.onnx.export(policy.eval(), example_inputs, input_names=policy.input_names,
+                                output_names=policy.output_names, dynamic_shapes=dynamic, dynamo=True,
+                                external_data=False)
+    program.save(path)
+    return path
+
+
+def write_manifest(path: str, manifest: dict[str, Any]) -> str:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=2)
+    os.replace(tmp, path)
+    return path

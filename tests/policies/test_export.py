@@ -1,0 +1,105 @@
+"""Exported policies (ONNX through onnxruntime, TorchScript) act exactly as the trained agent does,
+recurrent state carried explicitly over a multi-step sequence with episode resets."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from sensorimotor.agents.trained_run import load_trained_run
+from sensorimotor.envs import make_vec
+from sensorimotor.envs.wrappers import NormalizeObservation
+from tests.helpers import run_cli
+
+
+def train_tiny(tmp_path, env_id, *flags):
+    run_dir = str(tmp_path / "run")
+    result = run_cli("train", "ppo", "--env", env_id, "--preset", "smoke", "--run-dir", run_dir, "--no-progress",
+                     "--ppo.normalize-obs", *flags, timeout=300)
+    assert result.returncode == 0, result.stderr
+    result = run_cli("export", run_dir, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return run_dir
+
+
+def recorded_observations(env_id, steps=60, seed=3):
+    """Raw observations and episode starts from random play: ``[steps, 1, obs_dim]``, ``[steps]``."""
+    env = make_vec(env_id, 1)
+    obs, observations, starts, start = env.reset(seed=seed), [], [], True
+    for _ in range(steps):
+        observations.append(obs.clone())
+        starts.append(start)
+        action = torch.as_tensor(np.asarray(env.single_action_space.sample()))[None]
+        obs, _, terminated, truncated, _ = env.step(action)
+        start = bool(terminated[0] or truncated[0])
+    env.close()
+    return observations, starts
+
+
+def eager_actions(run_dir, observations, starts):
+    run = load_trained_run(run_dir)
+    agent, norm = run.agent, run.env.find(NormalizeObservation)
+    space = run.env.single_action_space
+    agent.reset_state(1)
+    actions = []
+    for obs, start in zip(observations, starts):
+        if start:
+            agent.end_episodes(torch.ones(1, dtype=torch.bool))
+        action, _, _ = agent.act(norm.normalize(obs), deterministic=True)
+        if hasattr(space, "low"):
+            action = action.clamp(torch.as_tensor(space.low), torch.as_tensor(space.high))
+        actions.append(action)
+    return torch.cat(actions)
+
+
+def run_exported(call, observations, starts, state_size):
+    state = np.zeros((1, state_size), np.float32)
+    actions = []
+    for obs, start in zip(observations, starts):
+        if start:
+            state = np.zeros_like(state)
+        outputs = call(obs.numpy(), state)
+        actions.append(np.asarray(outputs[0]))
+        if state_size:
+            state = np.asarray(outputs[1])
+    return torch.as_tensor(np.concatenate(actions))
+
+
+@pytest.mark.parametrize("env_id, flags", [
+    ("PendulumNoVel-v1", ["--ppo.recurrent", "lstm"]),
+    ("CartPoleNoVel-v1", ["--ppo.recurrent", "gru", "--ppo.core-layers", "2"]),
+    ("Pendulum-v1", []),
+])
+def test_exported_policy_matches_the_agent(tmp_path, env_id, flags):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    run_dir = train_tiny(tmp_path, env_id, *flags)
+    manifest = json.load(open(os.path.join(run_dir, "export", "manifest.json")))
+    assert manifest["inputs"]["obs"]["normalized_inside"] is True
+    recurrent = manifest["recurrent"] is not None
+    assert recurrent == bool(flags)
+    state_size = manifest["inputs"]["state"]["shape"][1] if recurrent else 0
+    observations, starts = recorded_observations(env_id)
+    assert any(starts[1:]) or env_id != "CartPoleNoVel-v1"  # random CartPole play ends episodes: resets get tested
+    expected = eager_actions(run_dir, observations, starts)
+
+    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", manifest["files"]["onnx"]))
+
+    def onnx_call(obs, state):
+        feeds = {"obs": obs, "state": state} if recurrent else {"obs": obs}
+        return session.run(None, feeds)
+
+    scripted = torch.jit.load(os.path.join(run_dir, "export", manifest["files"]["torchscript"]))
+
+    def script_call(obs, state):
+        with torch.no_grad():
+            out = scripted(torch.as_tensor(obs), torch.as_tensor(state)) if recurrent else scripted(torch.as_tensor(obs))
+        return [o.numpy() for o in out] if recurrent else [out.numpy()]
+
+    for call in (onnx_call, script_call):
+        got = run_exported(call, observations, starts, state_size)
+        if expected.dtype == torch.int64:
+            assert torch.equal(got.long().flatten(), expected.flatten())
+        else:
+            torch.testing.assert_close(got.float(), expected.float(), atol=1e-5, rtol=1e-5)
