@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 
 from sensorimotor.agents.ppo.config import PPOConfig
 from sensorimotor.envs import make_vec
@@ -12,16 +13,17 @@ from sensorimotor.errors import check
 
 def build_env(env_id: str, config: PPOConfig, num_envs: int | None = None, backend: str | None = None,
               render_mode: str | None = None):
-    """``make_vec`` then, in order: action clipping (Box actions), observation normalization and
-    reward scaling as the config asks. Normalizers start in training mode."""
+    """``make_vec`` then, in order: action clipping (Box actions), observation normalization (flat
+    observations only) and reward scaling as the config asks. Normalizers start in training mode."""
     kwargs = {"render_mode": render_mode} if render_mode else {}
     env = make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
     obs_space = env.single_observation_space
-    check(isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 1,
-          f"{env_id} has observations {obs_space}; this agent takes flat vectors.")
+    pixels = isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 3 and obs_space.dtype == np.uint8
+    check(isinstance(obs_space, gym.spaces.Box) and (len(obs_space.shape) == 1 or pixels),
+          f"{env_id} has observations {obs_space}; this agent takes flat vectors or uint8 [C, H, W] pixels.")
     if isinstance(env.single_action_space, gym.spaces.Box):
         env = ClipAction(env)
-    if config.normalize_obs:
+    if config.normalize_obs and not pixels:  # pixels are scaled to [0, 1] by the encoder instead
         env = NormalizeObservation(env)
     if config.normalize_reward:
         env = ScaleReward(env, gamma=config.gamma)

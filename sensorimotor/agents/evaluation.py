@@ -41,7 +41,7 @@ def evaluate(args: EvaluateArgs) -> dict:
     if args.video:
         env = RecordVideo(env, os.path.join(args.run_dir, "videos"), prefix=f"step{state['step']}",
                           max_episodes=args.video_episodes)
-    returns, lengths = _run_episodes(agent, env, args)
+    returns, lengths, ended = _run_episodes(agent, env, args)
     env.close()
 
     summary = {
@@ -50,6 +50,9 @@ def evaluate(args: EvaluateArgs) -> dict:
         "return_mean": float(np.mean(returns)), "return_std": float(np.std(returns)),
         "return_min": float(np.min(returns)), "return_max": float(np.max(returns)),
         "length_mean": float(np.mean(lengths)), "length_min": int(np.min(lengths)), "length_max": int(np.max(lengths)),
+        # Share of episodes that terminated rather than hit the time limit: the success rate of a
+        # reach-the-goal task (my_way_home), the death rate of a survival one (health_gathering).
+        "terminated_fraction": float(np.mean(ended)),
         "videos": list(getattr(env, "paths", [])),
         "learning_curve": plot_learning_curve(args.run_dir),
     }
@@ -60,9 +63,11 @@ def evaluate(args: EvaluateArgs) -> dict:
 
 
 @torch.inference_mode()
-def _run_episodes(agent: PPO, env, args: EvaluateArgs) -> tuple[list[float], list[int]]:
+def _run_episodes(agent: PPO, env, args: EvaluateArgs) -> tuple[list[float], list[int], list[bool]]:
+    """Returns, lengths and whether each episode terminated (rather than hit its time limit)."""
     returns: list[float] = []
     lengths: list[int] = []
+    ended: list[bool] = []
     obs = env.reset(seed=args.seed)
     agent.reset_state(env.num_envs)
     while len(returns) < args.episodes:
@@ -73,4 +78,6 @@ def _run_episodes(agent: PPO, env, args: EvaluateArgs) -> tuple[list[float], lis
         if done.any():
             returns += info["episode_return"].cpu().numpy()[done].tolist()
             lengths += info["episode_length"].cpu().numpy()[done].tolist()
-    return returns[: args.episodes], lengths[: args.episodes]
+            ended += terminated.cpu().numpy()[done].tolist()
+    n = args.episodes
+    return returns[:n], lengths[:n], ended[:n]

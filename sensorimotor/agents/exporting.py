@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 
 import gymnasium as gym
+import numpy as np
+import torch
 import tyro
 
 from sensorimotor.agents.trained_run import load_trained_run
@@ -42,8 +44,8 @@ def export(args: ExportArgs) -> dict:
     )
     out_dir = os.path.join(args.run_dir, "export")
     os.makedirs(out_dir, exist_ok=True)
-    obs_dim = int(obs_space.shape[0])
-    example = policy.example_inputs(obs_dim)
+    pixels = obs_space.dtype == np.uint8
+    example = policy.example_inputs(tuple(obs_space.shape), dtype=torch.uint8 if pixels else torch.float32)
     files = {}
     if "torchscript" in args.formats:
         files["torchscript"] = os.path.basename(save_torchscript(policy, os.path.join(out_dir, "policy.pt"), example))
@@ -54,8 +56,9 @@ def export(args: ExportArgs) -> dict:
         "step": int(run.state["step"]),
         "checkpoint": os.path.relpath(run.checkpoint, args.run_dir),
         "files": files,
-        "inputs": {"obs": {"shape": ["batch", obs_dim], "dtype": "float32", "units": "the env's raw observation",
-                           "normalized_inside": norm is not None}},
+        "inputs": {"obs": {"shape": ["batch", *obs_space.shape], "dtype": "uint8" if pixels else "float32",
+                           "units": "pixels 0-255, channels first" if pixels else "the env's raw observation",
+                           "normalized_inside": norm is not None or pixels}},
         "outputs": {"action": _action_layout(action_space)},
         "recurrent": None,
         "control_period_s": _control_period(run.env),

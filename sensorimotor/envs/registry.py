@@ -19,7 +19,8 @@ from sensorimotor.errors import UserError, check
 
 # Modules that register tasks when imported. Loaded on first lookup, so that `envs` need not import
 # `sim` (the dependency points from sim to envs).
-_PROVIDERS = ("sensorimotor.envs.gymnasium_ids", "sensorimotor.envs.pomdp_ids", "sensorimotor.sim.locomotion",
+_PROVIDERS = ("sensorimotor.envs.gymnasium_ids", "sensorimotor.envs.pomdp_ids", "sensorimotor.envs.vizdoom_ids",
+              "sensorimotor.sim.locomotion",
               "sensorimotor.sim.memory")
 
 
@@ -87,8 +88,8 @@ def list_envs(tag: str | None = None) -> list[str]:
 
 
 def backends_of(id: str) -> list[str]:
-    """Backends that can run ``id``: ``sync`` always, plus its native ones."""
-    return ["sync", *spec(id).backends]
+    """Backends that can run ``id``: ``sync`` and ``subproc`` always, plus its native ones."""
+    return ["sync", "subproc", *spec(id).backends]
 
 
 def make(id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
@@ -116,6 +117,10 @@ def make_vec(
         from sensorimotor.envs.vector.sync import SyncVecEnv
 
         return SyncVecEnv([lambda: make(id, **kwargs) for _ in range(num_envs)], device=device)
+    if backend == "subproc":
+        from sensorimotor.envs.vector.subproc import SubprocVecEnv
+
+        return SubprocVecEnv(id, num_envs, device, **kwargs)
     if backend not in s.backends:
         raise UserError(f"env {id!r} has no backend {backend!r}; available: {', '.join(backends_of(id))}.")
     return s.backends[backend](num_envs=num_envs, device=device, **kwargs)

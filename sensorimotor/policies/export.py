@@ -1,8 +1,8 @@
 """Deployable policies: preprocessing, the actor and action bounds in one graph, saved as ONNX and
 TorchScript with a JSON manifest.
 
-The exported graph takes the raw observation (the env's units) and returns the action to apply:
-``obs [N, obs_dim] -> action [N, A]`` (float32, clamped to the action bounds) or ``[N]`` (int64, for
+The exported graph takes the raw observation (the env's units; uint8 ``[N, C, H, W]`` for pixels) and
+returns the action to apply: ``obs [N, obs_dim] -> action [N, A]`` (float32, clamped to the action bounds) or ``[N]`` (int64, for
 discrete actions). A recurrent policy also takes and returns its memory explicitly:
 ``(obs [N, obs_dim], state [N, S]) -> (action, next_state [N, S])``; the caller feeds zeros at an
 episode start. The deploy side needs only onnxruntime (or torch for TorchScript).
@@ -34,6 +34,7 @@ class ExportedPolicy(nn.Module):
         self.recurrent = hasattr(model, "actor_core")
         self.continuous = model.continuous
         if self.recurrent:
+            self.encoder = model.encoder  # None for flat observations
             self.core, self.head = model.actor_core, model.actor_head
             self.state_size = model.actor_core.state_size
         else:
@@ -53,6 +54,8 @@ class ExportedPolicy(nn.Module):
         if self.normalize:
             x = ((x - self.obs_mean) / self.obs_std).clamp(-self.obs_clip, self.obs_clip)
         if self.recurrent:
+            if self.encoder is not None:
+                x = self.encoder(x)
             out, next_state = self.core.step(x, state)
             return self._action(self.head(out)), next_state
         return self._action(self.actor(x))
@@ -62,8 +65,8 @@ class ExportedPolicy(nn.Module):
             return torch.maximum(torch.minimum(params, self.action_high), self.action_low)
         return params.argmax(-1)
 
-    def example_inputs(self, obs_dim: int, batch: int = 1) -> tuple[torch.Tensor, ...]:
-        obs = torch.zeros(batch, obs_dim)
+    def example_inputs(self, obs_shape: tuple[int, ...], batch: int = 1, dtype=torch.float32) -> tuple[torch.Tensor, ...]:
+        obs = torch.zeros(batch, *obs_shape, dtype=dtype)
         return (obs, torch.zeros(batch, self.state_size)) if self.recurrent else (obs,)
 
     @property

@@ -103,3 +103,22 @@ def test_exported_policy_matches_the_agent(tmp_path, env_id, flags):
             assert torch.equal(got.long().flatten(), expected.flatten())
         else:
             torch.testing.assert_close(got.float(), expected.float(), atol=1e-5, rtol=1e-5)
+
+
+def test_pixel_recurrent_policy_exports_with_its_encoder(tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    run_dir = train_tiny(tmp_path, "Doom-Basic-v0", "--ppo.recurrent", "lstm", "--ppo.core-size", "32")
+    manifest = json.load(open(os.path.join(run_dir, "export", "manifest.json")))
+    assert manifest["inputs"]["obs"]["shape"] == ["batch", 1, 60, 80] and manifest["inputs"]["obs"]["dtype"] == "uint8"
+    observations, starts = recorded_observations("Doom-Basic-v0", steps=20)
+    run = load_trained_run(run_dir)
+    run.agent.reset_state(1)
+    expected = []
+    for obs, start in zip(observations, starts):
+        if start:
+            run.agent.end_episodes(torch.ones(1, dtype=torch.bool))
+        expected.append(run.agent.act(obs, deterministic=True)[0])
+    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", manifest["files"]["onnx"]))
+    state_size = manifest["inputs"]["state"]["shape"][1]
+    got = run_exported(lambda o, s: session.run(None, {"obs": o, "state": s}), observations, starts, state_size)
+    assert torch.equal(got.flatten(), torch.cat(expected).flatten())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import gymnasium as gym
@@ -33,8 +32,7 @@ class PPO:
         config.validate()
         self.config = config
         self.device = torch.device(config.device)
-        obs_dim = int(math.prod(observation_space.shape))
-        self.model = self._make_model(obs_dim, action_space).to(self.device)
+        self.model = self._make_model(tuple(observation_space.shape), action_space).to(self.device)
         self.action_shape = tuple(action_space.shape)
         self.action_dtype = torch.float32 if self.model.continuous else torch.int64
         self._trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
@@ -48,9 +46,14 @@ class PPO:
             self._update_step = compile_or_eager(self._update_step, fullgraph=True, dynamic=False, options=options)
             self._act = compile_or_eager(self._act_eager, fullgraph=True, dynamic=False, options=options)
 
-    def _make_model(self, obs_dim: int, action_space: gym.Space):
+    def _make_model(self, obs_shape: tuple[int, ...], action_space: gym.Space):
         c = self.config
-        return ActorCritic(obs_dim, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
+        if len(obs_shape) != 1:
+            from sensorimotor.errors import UserError
+
+            raise UserError(f"observations of shape {obs_shape} need the pixel encoder of the recurrent model: "
+                            "add --ppo.recurrent lstm (feed-forward PPO takes flat vectors).")
+        return ActorCritic(obs_shape[0], action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
 
     # -------------------------------------------------------------------------------------- acting
     def reset_state(self, num_envs: int) -> None:

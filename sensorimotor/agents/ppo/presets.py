@@ -85,6 +85,15 @@ PPO_LSTM_MEMORY = PPOConfig(
 PPO_LSTM_BENCH = PPOConfig(num_envs=8, n_steps=128, batch_size=128, n_epochs=10, normalize_obs=False,
                            normalize_reward=False, recurrent="lstm", core_size=64)
 
+# VizDoom from pixels: the Atari PPO settings of CleanRL / the PPO paper (lr 2.5e-4, clip 0.1,
+# entropy 0.01, 4 epochs) with a 256-unit LSTM after the conv encoder and 32-step BPTT chunks.
+PPO_DOOM = PPOConfig(
+    total_steps=2_000_000, num_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.95,
+    learning_rate=2.5e-4, anneal_lr=True, clip_range=0.1, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5,
+    hidden=(), activation="relu", normalize_obs=False, normalize_reward=True, recurrent="lstm", core_size=256,
+    seq_len=32,
+)
+
 PRESETS: dict[str, PPOConfig] = {
     "default": PPOConfig(),
     "classic": PPO_CLASSIC,
@@ -98,6 +107,7 @@ PRESETS: dict[str, PPOConfig] = {
     "lstm-pendulum": PPO_LSTM_PENDULUM,
     "lstm-memory": PPO_LSTM_MEMORY,
     "lstm-bench": PPO_LSTM_BENCH,
+    "doom": PPO_DOOM,
     "smoke": replace(PPO_CLASSIC, total_steps=512, num_envs=2, n_steps=64, batch_size=64, n_epochs=2,
                      compile=False),
 }
@@ -107,6 +117,8 @@ ENV_PRESETS: dict[str, str] = {
     "HalfCheetah-v5": "halfcheetah", "Hopper-v5": "hopper", "Walker2d-v5": "walker2d",
     "Ant-v5": "mujoco", "Humanoid-v5": "mujoco",
     "CartPoleNoVel-v1": "lstm-classic", "MountainCarContinuousNoVel-v0": "lstm-classic",
+    "Doom-Basic-v0": "doom", "Doom-MyWayHome-v0": "doom", "Doom-HealthGathering-v0": "doom",
+    "Doom-DefendTheCenter-v0": "doom",
     "PendulumNoVel-v1": "lstm-pendulum", "CueDelay-v0": "lstm-memory", "CueDelay-Long-v0": "lstm-memory",
 }
 

@@ -43,9 +43,9 @@ class RecurrentPPO(PPO):
                                               options={"cpp_wrapper": True})
         self.reset_state(config.num_envs)
 
-    def _make_model(self, obs_dim: int, action_space: gym.Space) -> RecurrentActorCritic:
+    def _make_model(self, obs_shape: tuple[int, ...], action_space: gym.Space) -> RecurrentActorCritic:
         c = self.config
-        return RecurrentActorCritic(obs_dim, action_space, c.recurrent, c.core_size, c.core_layers, c.hidden,
+        return RecurrentActorCritic(obs_shape, action_space, c.recurrent, c.core_size, c.core_layers, c.hidden,
                                     c.activation, c.log_std_init, c.ortho_init)
 
     # -------------------------------------------------------------------------------------- acting

@@ -7,6 +7,7 @@ import torch
 
 from sensorimotor.policies.models.action_distribution import ActionDistribution
 from sensorimotor.policies.modules import MLP
+from sensorimotor.policies.modules.cnn import ConvEncoder
 from sensorimotor.policies.modules.recurrent import RecurrentCore, split_at_starts
 
 
@@ -15,9 +16,11 @@ class RecurrentActorCritic(ActionDistribution):
     value loss cannot disturb the policy's memory.
 
     The model's state is one ``[B, S]`` tensor: the actor core's state, then the critic core's.
+    Pixel observations go through one convolutional encoder shared by both (as sb3-contrib's
+    ``CnnLstmPolicy``); flat ones straight into the cores.
 
     Args:
-        obs_dim: flat observation size.
+        obs_shape: ``(obs_dim,)`` or ``(C, H, W)`` for pixels.
         action_space: ``Box`` (Gaussian) or ``Discrete`` (logits).
         kind: ``"lstm"`` or ``"gru"``.
         core_size: hidden units of each core; core_layers: stacked layers.
@@ -25,13 +28,15 @@ class RecurrentActorCritic(ActionDistribution):
     """
 
     def __init__(
-        self, obs_dim: int, action_space: gym.Space, kind: str = "lstm", core_size: int = 64,
+        self, obs_shape: tuple[int, ...], action_space: gym.Space, kind: str = "lstm", core_size: int = 64,
         core_layers: int = 1, hidden: tuple[int, ...] = (64,), activation: str = "tanh",
         log_std_init: float = 0.0, ortho_init: bool = True,
     ):
         super().__init__(action_space, log_std_init)
-        self.actor_core = RecurrentCore(kind, obs_dim, core_size, core_layers)
-        self.critic_core = RecurrentCore(kind, obs_dim, core_size, core_layers)
+        self.encoder = ConvEncoder(obs_shape) if len(obs_shape) == 3 else None
+        in_dim = self.encoder.features if self.encoder is not None else int(obs_shape[0])
+        self.actor_core = RecurrentCore(kind, in_dim, core_size, core_layers)
+        self.critic_core = RecurrentCore(kind, in_dim, core_size, core_layers)
         self.actor_head = MLP(core_size, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
         self.critic_head = MLP(core_size, 1, hidden, activation, ortho_init, output_gain=1.0)
 
@@ -49,6 +54,7 @@ class RecurrentActorCritic(ActionDistribution):
     def step(self, obs: torch.Tensor, state: torch.Tensor, core_weights=None):
         """``obs [B, obs_dim]``, ``state [B, S]`` -> ``(action params [B, A], values [B], state [B, S])``."""
         actor_weights, critic_weights = core_weights or (None, None)
+        obs = self.encode(obs)
         actor_state, critic_state = self._split(state)
         actor_out, actor_state = self.actor_core.step(obs, actor_state, actor_weights)
         critic_out, critic_state = self.critic_core.step(obs, critic_state, critic_weights)
@@ -57,17 +63,23 @@ class RecurrentActorCritic(ActionDistribution):
 
     def value_step(self, obs: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """``V [B]`` of ``obs [B, obs_dim]`` seen after ``state``; the state is not advanced."""
-        critic_out, _ = self.critic_core.step(obs, self._split(state)[1])
+        critic_out, _ = self.critic_core.step(self.encode(obs), self._split(state)[1])
         return self.critic_head(critic_out).squeeze(-1)
 
     def forward(self, obs: torch.Tensor, state: torch.Tensor, starts: torch.Tensor):
         """A sequence: ``obs [L, B, obs_dim]``, ``state [B, S]`` before step 0, ``starts [L, B]`` ->
         ``(action params [L, B, A], values [L, B])``; the cores restart from zero at each start."""
+        L, B = starts.shape
+        obs = self.encode(obs.flatten(0, 1)).view(L, B, -1)
         actor_state, critic_state = self._split(state)
         plan = split_at_starts(starts)
         actor_out = self.actor_core.sequence(obs, actor_state, starts, plan)
         critic_out = self.critic_core.sequence(obs, critic_state, starts, plan)
         return self.actor_head(actor_out), self.critic_head(critic_out).squeeze(-1)
+
+    def encode(self, obs: torch.Tensor) -> torch.Tensor:
+        """``[B, *obs_shape] -> [B, in_dim]`` (identity for flat observations)."""
+        return obs if self.encoder is None else self.encoder(obs)
 
     def _split(self, state: torch.Tensor):
         return state.split([self.actor_core.state_size, self.critic_core.state_size], dim=-1)

@@ -1,0 +1,89 @@
+"""VizDoom scenarios as gymnasium envs with small pixel observations, headless.
+
+One :class:`DoomEnv` drives a ``vizdoom.DoomGame`` from a scenario's ``.cfg`` (they ship in the
+``vizdoom`` wheel): the screen is rendered at 160x120 RGB, the observation is its grayscale at half
+size, ``uint8 [1, 60, 80]`` (channels first), and each action presses one of the scenario's buttons
+for ``frame_skip`` tics. The scenario's episode timeout is a truncation; death and goals terminate.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gymnasium as gym
+import numpy as np
+
+from sensorimotor.errors import UserError
+
+OBS_SHAPE = (1, 60, 80)
+
+
+def _vizdoom():
+    try:
+        import vizdoom
+    except ImportError:
+        raise UserError("VizDoom envs need the vizdoom extra: pip install -e '.[vizdoom]'.") from None
+    return vizdoom
+
+
+class DoomEnv(gym.Env):
+    """Args:
+        scenario: a ``.cfg`` name from ``vizdoom.scenarios_path`` (``"my_way_home"``) or a path.
+        frame_skip: game tics per action (the action is repeated; rewards are summed by VizDoom).
+        render_mode: ``"rgb_array"`` returns the 120x160 colour frame.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 35}
+
+    def __init__(self, scenario: str, frame_skip: int = 4, render_mode: str | None = None):
+        vzd = _vizdoom()
+        path = scenario if scenario.endswith(".cfg") else os.path.join(vzd.scenarios_path, f"{scenario}.cfg")
+        if not os.path.isfile(path):
+            known = sorted(f[:-4] for f in os.listdir(vzd.scenarios_path) if f.endswith(".cfg"))
+            raise UserError(f"VizDoom scenario file {path} not found; shipped scenarios: {', '.join(known)}.")
+        self.frame_skip, self.render_mode = frame_skip, render_mode
+        self.game = vzd.DoomGame()
+        self.game.load_config(path)
+        self.game.set_window_visible(False)
+        self.game.set_sound_enabled(False)
+        self.game.set_screen_resolution(vzd.ScreenResolution.RES_160X120)
+        self.game.set_screen_format(vzd.ScreenFormat.RGB24)
+        self.game.set_mode(vzd.Mode.PLAYER)
+        try:
+            self.game.init()
+        except Exception as exc:  # vizdoom raises its own types, e.g. ViZDoomNoOpenALSoundException
+            raise UserError(f"VizDoom could not start {os.path.basename(path)}: {exc}") from None
+        buttons = self.game.get_available_buttons_size()
+        self._actions = np.eye(buttons, dtype=np.uint8).tolist()
+        self.action_space = gym.spaces.Discrete(buttons)
+        self.observation_space = gym.spaces.Box(0, 255, OBS_SHAPE, np.uint8)
+        self._frame = np.zeros((120, 160, 3), np.uint8)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self.game.set_seed(int(seed) % (2**31))
+        self.game.new_episode()
+        return self._observe(), {}
+
+    def step(self, action):
+        reward = self.game.make_action(self._actions[int(action)], self.frame_skip)
+        done = self.game.is_episode_finished()
+        truncated = bool(done and self.game.is_episode_timeout_reached())
+        obs = self._observe() if not done else self._last_obs
+        return obs, float(reward), bool(done and not truncated), truncated, {}
+
+    def render(self):
+        return self._frame.copy()
+
+    def close(self):
+        self.game.close()
+
+    def _observe(self) -> np.ndarray:
+        state = self.game.get_state()
+        if state is not None:
+            self._frame = state.screen_buffer  # [120, 160, 3] uint8
+        gray = self._frame.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        small = gray.reshape(60, 2, 80, 2).mean(axis=(1, 3))  # 2x2 area average
+        self._last_obs = small.astype(np.uint8)[None]
+        return self._last_obs

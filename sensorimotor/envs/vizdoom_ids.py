@@ -1,0 +1,26 @@
+"""Registers VizDoom scenarios (tags ``doom``, ``pixels``, ``pomdp``): first-person pixels, so what
+is behind the agent or around a corner is only in its memory. Needs the ``vizdoom`` extra."""
+
+from __future__ import annotations
+
+import functools
+
+from sensorimotor.envs.registry import register
+
+# id -> scenario file; episode limits come from the scenarios (2100 tics = 525 steps at frame skip 4).
+SCENARIOS = {
+    "Doom-Basic-v0": "basic",
+    "Doom-MyWayHome-v0": "my_way_home",
+    "Doom-HealthGathering-v0": "health_gathering",
+    "Doom-DefendTheCenter-v0": "defend_the_center",
+}
+
+
+def _make(scenario: str, render_mode: str | None = None, frame_skip: int = 4):
+    from sensorimotor.envs.doom import DoomEnv
+
+    return DoomEnv(scenario, frame_skip=frame_skip, render_mode=render_mode)
+
+
+for _id, _scenario in SCENARIOS.items():
+    register(_id, functools.partial(_make, _scenario), tags=("doom", "pixels", "pomdp"))

@@ -1,0 +1,31 @@
+"""Convolutional encoder for pixel observations."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ConvEncoder(nn.Module):
+    """``uint8 or float [B, C, H, W]`` (0-255) -> ``[B, features]``.
+
+    The Nature-DQN convolutions (Mnih et al. 2015: 32 8x8/4, 64 4x4/2, 64 3x3/1, ReLU) then one
+    linear layer; inputs are scaled to [0, 1] inside, so stored frames can stay uint8.
+    """
+
+    def __init__(self, obs_shape: tuple[int, int, int], features: int = 256):
+        super().__init__()
+        channels, height, width = obs_shape
+        self.convs = nn.Sequential(
+            nn.Conv2d(channels, 32, 8, stride=4), nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=1), nn.ReLU(),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            flat = self.convs(torch.zeros(1, channels, height, width)).shape[1]
+        self.linear = nn.Sequential(nn.Linear(flat, features), nn.ReLU())
+        self.features = features
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.convs(obs.to(torch.float32) / 255.0))
