@@ -74,3 +74,15 @@ def print_ratio(a_runs: list[dict], b_runs: list[dict], baseline: str) -> None:
     print(f"ratio: {a['steps_per_second'] / b['steps_per_second']:.1f}  (medians of {len(a_runs)}; "
           f"ours {[round(r['steps_per_second']) for r in a_runs]}, "
           f"{baseline} {[round(r['steps_per_second']) for r in b_runs]})")
+
+
+def alternate(repeats: int, baseline, ours) -> tuple[list[dict], list[dict]]:
+    """``repeats`` pairs of runs, the baseline first in each with torch's default threads (as its users
+    run it); ``baseline(i)`` and ``ours(i)`` return dicts with ``steps_per_second``."""
+    default_threads = torch.get_num_threads()
+    a_runs, b_runs = [], []
+    for i in range(repeats):
+        torch.set_num_threads(default_threads)
+        b_runs.append(baseline(i))
+        a_runs.append(ours(i))
+    return a_runs, b_runs

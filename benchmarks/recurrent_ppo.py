@@ -17,10 +17,8 @@ import argparse
 import sys
 import time
 
-import torch
-
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from common import machine_line, medians, print_ratio, time_ours  # noqa: E402
+from common import alternate, machine_line, medians, print_ratio, time_ours  # noqa: E402
 
 ENV = "CartPoleNoVel-v1"
 
@@ -60,13 +58,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs; medians are printed")
     args = parser.parse_args()
-    default_threads = torch.get_num_threads()
-    a_runs, b_runs = [], []
-    for i in range(args.repeats):
-        torch.set_num_threads(default_threads)  # sb3-contrib as its users run it
-        b_runs.append(contrib(args.settings, args.contrib_steps, args.seed + i))
-        config = PPO_LSTM_BENCH if args.settings == "bench" else PPO_LSTM_CLASSIC
-        a_runs.append(time_ours(ENV, config, args.steps, args.seed + i))
+    config = PPO_LSTM_BENCH if args.settings == "bench" else PPO_LSTM_CLASSIC
+    a_runs, b_runs = alternate(args.repeats, lambda i: contrib(args.settings, args.contrib_steps, args.seed + i),
+                               lambda i: time_ours(ENV, config, args.steps, args.seed + i))
     a = medians(a_runs)
     print(machine_line(), f"settings: {args.settings}")
     print(f"ours: {a['steps_per_second']:.0f} steps/s (first rollout + update {a['compile_seconds']:.1f} s)")

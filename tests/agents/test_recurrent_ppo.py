@@ -18,19 +18,26 @@ class Quiet:
         pass
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_update_replays_the_rollout_states(cell):
-    config = dataclasses.replace(PPO_LSTM_CLASSIC, num_envs=4, n_steps=64, seq_len=16, batch_size=64,
-                                 recurrent=cell, compile=False)
-    env = build_env("CartPoleNoVel-v1", config)
+def collect(config, env_id, rollouts):
+    """A fresh agent's rollouts on ``env_id``; returns the agent and the storage of the last one."""
+    env = build_env(env_id, config)
     agent = RecurrentPPO(config, env.single_observation_space, env.single_action_space)
     runner = OnPolicyRunner(agent, env, Quiet(), save=lambda s: None, checkpoint_every=10**9, seed=0,
                             progress_bar=False)
     obs = env.reset(seed=0)
     agent.reset_state(env.num_envs)
-    obs = runner.collect(obs)
-    runner.collect(obs)  # a second rollout: chunks now start mid-episode from a carried state
-    storage = runner.storage
+    for _ in range(rollouts):
+        obs = runner.collect(obs)
+    env.close()
+    return agent, runner.storage
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_update_replays_the_rollout_states(cell):
+    config = dataclasses.replace(PPO_LSTM_CLASSIC, num_envs=4, n_steps=64, seq_len=16, batch_size=64,
+                                 recurrent=cell, compile=False)
+    # Two rollouts: in the second, chunks start mid-episode from a carried state.
+    agent, storage = collect(config, "CartPoleNoVel-v1", rollouts=2)
     starts = storage.episode_starts
     assert starts.any() and (~starts).any()
     # The state a step was acted from is zero exactly where an episode starts.
@@ -53,14 +60,7 @@ def test_truncated_steps_bootstrap_from_the_final_observation():
     # PendulumNoVel always ends by truncation at 200 steps.
     config = dataclasses.replace(PPO_LSTM_CLASSIC, num_envs=2, n_steps=256, batch_size=256, seq_len=None,
                                  normalize_obs=False, normalize_reward=False, compile=False)
-    env = build_env("PendulumNoVel-v1", config)
-    agent = RecurrentPPO(config, env.single_observation_space, env.single_action_space)
-    runner = OnPolicyRunner(agent, env, Quiet(), save=lambda s: None, checkpoint_every=10**9, seed=0,
-                            progress_bar=False)
-    obs = env.reset(seed=0)
-    agent.reset_state(env.num_envs)
-    runner.collect(obs)
-    storage = runner.storage
+    agent, storage = collect(config, "PendulumNoVel-v1", rollouts=1)
     t = 199
     assert storage.truncated[t].all()
     with torch.no_grad():
