@@ -90,8 +90,8 @@ class PPO:
         with torch.no_grad():
             advantages, returns = gae(storage.rewards, storage.values, self._next_values(storage),
                                       storage.terminated, storage.truncated, c.gamma, c.gae_lambda)
-        lr = torch.tensor(c.learning_rate * ((1.0 - progress) if c.anneal_lr else 1.0))
-        clip = torch.tensor(c.clip_range * ((1.0 - progress) if c.anneal_clip else 1.0))
+        lr = torch.tensor(c.learning_rate * ((1.0 - progress) if c.anneal_lr else 1.0), device=self.device)
+        clip = torch.tensor(c.clip_range * ((1.0 - progress) if c.anneal_clip else 1.0), device=self.device)
         params = self._params()
         totals = torch.zeros(len(LOSS_TERMS) + 1, device=self.device)
         epochs_done = 0

@@ -23,7 +23,7 @@ import torch
 
 from sensorimotor.envs.core import EpisodeStats
 from sensorimotor.errors import check
-from sensorimotor.utils.mujoco_gl import GL_HELP, import_mujoco
+from sensorimotor.utils.mujoco_gl import GL_HELP, import_mujoco, require_rendering
 
 mujoco = import_mujoco()
 
@@ -53,6 +53,8 @@ class MujocoVecEnv:
         render_size: tuple[int, int] = (480, 480),
     ):
         check(num_envs > 0, f"num_envs must be positive, got {num_envs}.")
+        if render_mode == "rgb_array":
+            require_rendering()  # fail before anything is built, not at the first frame
         self.model = mujoco.MjModel.from_xml_path(task_cls.xml_path)
         self.task = task_cls(self.model)
         self.datas = [mujoco.MjData(self.model) for _ in range(num_envs)]
