@@ -32,12 +32,15 @@ def collect(config, env_id, rollouts):
     return agent, runner.storage
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_update_replays_the_rollout_states(cell):
+@pytest.mark.parametrize("env_id, cell", [
+    ("CartPoleNoVel-v1", "lstm"), ("CartPoleNoVel-v1", "gru"),
+    ("Doom-Basic-v0", "lstm"),  # pixels through the shared conv encoder
+])
+def test_update_replays_the_rollout_states(env_id, cell):
     config = dataclasses.replace(PPO_LSTM_CLASSIC, num_envs=4, n_steps=64, seq_len=16, batch_size=64,
-                                 recurrent=cell, compile=False)
+                                 recurrent=cell, core_size=32, compile=False)
     # Two rollouts: in the second, chunks start mid-episode from a carried state.
-    agent, storage = collect(config, "CartPoleNoVel-v1", rollouts=2)
+    agent, storage = collect(config, env_id, rollouts=2)
     starts = storage.episode_starts
     assert starts.any() and (~starts).any()
     # The state a step was acted from is zero exactly where an episode starts.
