@@ -9,6 +9,7 @@ for ``frame_skip`` tics. The scenario's episode timeout is a truncation; death a
 from __future__ import annotations
 
 import os
+import tempfile
 
 import gymnasium as gym
 import numpy as np
@@ -44,6 +45,8 @@ class DoomEnv(gym.Env):
         self.frame_skip, self.render_mode = frame_skip, render_mode
         self.game = vzd.DoomGame()
         self.game.load_config(path)
+        # VizDoom writes its engine settings file into the working directory unless told otherwise.
+        self.game.set_doom_config_path(os.path.join(tempfile.gettempdir(), "sensorimotor_vizdoom.ini"))
         self.game.set_window_visible(False)
         self.game.set_sound_enabled(False)
         self.game.set_screen_resolution(vzd.ScreenResolution.RES_160X120)
