@@ -1,4 +1,5 @@
-"""The ``sensorimotor`` command: ``train ppo ...``, ``evaluate RUN_DIR ...``, ``export RUN_DIR``.
+"""The ``sensorimotor`` command: ``train ppo ...``, ``evaluate RUN_DIR ...``, ``export RUN_DIR``,
+``deploy POLICY --robot ADDRESS``, ``replay RECORDING``.
 
 Flags are generated from the config dataclasses by tyro. A preset (``--preset NAME``, or the env's
 own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
@@ -28,12 +29,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
-    commands = {"train": _train, "evaluate": _evaluate, "export": _export}
+    commands = {"train": _train, "evaluate": _evaluate, "export": _export, "deploy": _deploy, "replay": _replay}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train ppo,evaluate,export} ...  (add --help after a command for its flags)")
+        print("usage: sensorimotor {train ppo,evaluate,export,deploy,replay} ...  (add --help after a command for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
 
@@ -82,6 +83,24 @@ def _export(argv: list[str]) -> int:
     args = tyro.cli(ExportArgs, args=argv, prog="sensorimotor export")
     manifest = export(args)
     print(json.dumps({"export": f"{args.run_dir}/export", "files": manifest["files"]}, indent=2))
+    return 0
+
+
+def _deploy(argv: list[str]) -> int:
+    import tyro
+
+    from sensorimotor.hardware.deploy import DeployArgs, deploy, print_json
+
+    print_json(deploy(tyro.cli(DeployArgs, args=argv, prog="sensorimotor deploy")))
+    return 0
+
+
+def _replay(argv: list[str]) -> int:
+    import tyro
+
+    from sensorimotor.hardware.deploy import ReplayArgs, print_json, replay
+
+    print_json(replay(tyro.cli(ReplayArgs, args=argv, prog="sensorimotor replay")))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ import tyro
 
 from sensorimotor.agents.trained_run import load_trained_run
 from sensorimotor.envs.wrappers import NormalizeObservation
-from sensorimotor.errors import check
+from sensorimotor.errors import UserError, check
 from sensorimotor.policies.export import ExportedPolicy, save_onnx, save_torchscript, write_manifest
 
 FORMATS = ("onnx", "torchscript")
@@ -25,6 +26,10 @@ class ExportArgs:
     run_dir: tyro.conf.Positional[str]
     formats: tuple[str, ...] = FORMATS
     """Any of ``onnx`` (needs the ``onnx`` extra) and ``torchscript``."""
+    robot_spec: str = "sim"
+    """The robot the policy is for: a RobotSpec JSON file, ``sim`` (the served sim robot of the run's
+    task, see scripts/serve_sim_robot.py) or ``none``. Its hash goes into the manifest; the robot
+    server refuses a policy whose hash differs."""
 
 
 def export(args: ExportArgs) -> dict:
@@ -64,6 +69,7 @@ def export(args: ExportArgs) -> dict:
         "control_period_s": _control_period(run.env),
         "robot_spec_hash": None,
     }
+    manifest.update(_robot_spec(args.robot_spec, run.train_args.env))
     if policy.recurrent:
         state = {"shape": ["batch", policy.state_size], "dtype": "float32",
                  "reset": "feed zeros at an episode start, else the previous call's next_state"}
@@ -76,6 +82,28 @@ def export(args: ExportArgs) -> dict:
     write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
     run.env.close()
     return manifest
+
+
+def _robot_spec(choice: str, env_id: str) -> dict:
+    if choice == "none":
+        return {}
+    # Imported here: the hardware layer sits above agents; only export needs the spec's hash.
+    from sensorimotor.hardware.spec import RobotSpec
+
+    if choice == "sim":
+        from sensorimotor.hardware.sim_robot import sim_spec
+
+        try:
+            spec = sim_spec(env_id)
+        except Exception as exc:  # noqa: BLE001 - a task a robot cannot serve (discrete actions, pixels)
+            return {"robot_spec_hash": None, "robot_spec_note": f"no sim robot for {env_id}: {exc}"}
+    else:
+        check(os.path.isfile(choice), f"robot spec {choice!r} not found: give a RobotSpec JSON file, 'sim' or 'none'.")
+        try:
+            spec = RobotSpec.from_dict(json.load(open(choice)))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise UserError(f"robot spec {choice} is not a valid RobotSpec: {exc}") from None
+    return {"robot_spec_hash": spec.hash(), "robot_spec": spec.to_dict()}
 
 
 def _action_layout(space: gym.Space) -> dict:

@@ -1,0 +1,302 @@
+"""Cameras: capture in a background thread, ``read()`` the next frame, ``read_latest(max_age)`` the
+newest one or a :class:`CameraError` when it is too old, frozen or the camera is gone.
+
+Backends: :class:`OpenCVCamera` (device index, stable ``/dev/v4l/by-id`` path, video file, stream
+URL), :class:`RealSenseCamera` (when ``pyrealsense2`` is installed), :class:`MockCamera` (a moving
+test pattern with fault switches) and :class:`SimCamera` (frames rendered by a callable, e.g. a
+MuJoCo scene). Frames are ``[H, W, 3]`` uint8 RGB; timestamps are ``time.monotonic()`` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class CameraError(RuntimeError):
+    """No usable frame: the camera is gone, frozen, or its newest frame is too old."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray
+    timestamp: float
+    index: int
+
+
+class Camera(ABC):
+    """Subclasses implement ``_open``, ``_grab`` (block until a frame, return it or None when the
+    source ended) and ``_close``. The base class runs the capture thread and the health checks.
+
+    Args:
+        frozen_after: this many identical consecutive frames mark the camera frozen.
+    """
+
+    def __init__(self, name: str, frozen_after: int = 30):
+        self.name = name
+        self.frozen_after = frozen_after
+        self._latest: Frame | None = None
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._error: str | None = None
+        self._repeats = 0
+        self._times: list[float] = []
+
+    @abstractmethod
+    def _open(self) -> None: ...
+
+    @abstractmethod
+    def _grab(self) -> np.ndarray | None: ...
+
+    @abstractmethod
+    def _close(self) -> None: ...
+
+    def start(self) -> "Camera":
+        self._open()
+        self._running = True
+        self._thread = threading.Thread(target=self._capture, name=f"camera-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._running = False
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        self._close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _capture(self) -> None:
+        index = 0
+        while self._running:
+            try:
+                image = self._grab()
+            except Exception as exc:  # noqa: BLE001 - any driver failure means the camera is gone
+                image, self._error = None, f"camera {self.name}: capture failed: {exc}"
+            if image is None:
+                with self._cond:
+                    self._error = self._error or f"camera {self.name}: the source ended or was unplugged"
+                    self._cond.notify_all()
+                return
+            now = time.monotonic()
+            with self._cond:
+                previous = self._latest
+                same = previous is not None and previous.image.shape == image.shape and np.array_equal(previous.image, image)
+                self._repeats = self._repeats + 1 if same else 0
+                self._latest = Frame(image, now, index)
+                self._times = (self._times + [now])[-30:]
+                self._cond.notify_all()
+            index += 1
+
+    def read(self, timeout_s: float = 1.0) -> Frame:
+        """Block until a frame newer than the last one read arrives."""
+        with self._cond:
+            last = self._latest.index if self._latest else -1
+            if not self._cond.wait_for(lambda: self._error or (self._latest and self._latest.index > last), timeout_s):
+                raise CameraError(f"camera {self.name}: no frame within {timeout_s:g} s")
+            self._check()
+            return self._latest
+
+    def read_latest(self, max_age_s: float) -> Frame:
+        """The newest frame, if it is at most ``max_age_s`` old and the camera is healthy."""
+        with self._cond:
+            self._check()
+            frame = self._latest
+        if frame is None:
+            raise CameraError(f"camera {self.name}: no frame yet")
+        age = time.monotonic() - frame.timestamp
+        if age > max_age_s:
+            raise CameraError(f"camera {self.name}: newest frame is {1e3 * age:.0f} ms old "
+                              f"(limit {1e3 * max_age_s:.0f} ms): frame rate collapsed or capture stalled")
+        return frame
+
+    def _check(self) -> None:
+        if self._error:
+            raise CameraError(self._error)
+        if self._repeats >= self.frozen_after:
+            raise CameraError(f"camera {self.name}: {self._repeats + 1} identical frames in a row: frozen image")
+
+    @property
+    def fps(self) -> float:
+        """Measured over the last 30 frames."""
+        t = self._times
+        return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
+
+
+class MockCamera(Camera):
+    """A moving gradient at ``fps``. Fault switches for tests: ``freeze()`` (repeat one image),
+    ``unplug()`` (the source ends), ``slow_down(fps)`` (frame rate collapse)."""
+
+    def __init__(self, height: int = 84, width: int = 84, fps: float = 30.0, name: str = "mock", frozen_after: int = 30):
+        super().__init__(name, frozen_after)
+        self.height, self.width, self.rate = height, width, fps
+        self._n = 0
+        self._frozen = False
+        self._gone = False
+        self._next = 0.0
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def unplug(self) -> None:
+        self._gone = True
+
+    def slow_down(self, fps: float) -> None:
+        self.rate = fps
+
+    def _open(self) -> None:
+        self._next = time.monotonic()
+
+    def _grab(self) -> np.ndarray | None:
+        self._next += 1.0 / self.rate
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            self._next = time.monotonic()
+        if self._gone:
+            return None
+        if not self._frozen:
+            self._n += 1
+        y = np.arange(self.height, dtype=np.uint16)[:, None]
+        x = np.arange(self.width, dtype=np.uint16)[None, :]
+        base = ((x + y + 3 * self._n) % 256).astype(np.uint8)
+        return np.stack([base, base[::-1], np.full_like(base, self._n % 256)], axis=-1)
+
+    def _close(self) -> None:
+        pass
+
+
+class OpenCVCamera(Camera):
+    """``source``: a device index (``0``), a stable path (``/dev/v4l/by-id/...``), a video file or a
+    stream URL (``rtsp://``, ``http://``). Frames are converted from OpenCV's BGR to RGB."""
+
+    def __init__(self, source: int | str, width: int | None = None, height: int | None = None,
+                 fps: float | None = None, name: str | None = None, frozen_after: int = 30):
+        super().__init__(name or str(source), frozen_after)
+        self.source, self.size, self.rate = source, (width, height), fps
+        self._cap = None
+
+    def _open(self) -> None:
+        try:
+            import cv2
+        except ImportError:
+            raise CameraError("OpenCV cameras need opencv: pip install -e '.[hardware]'") from None
+        self._cv2 = cv2
+        self._cap = cv2.VideoCapture(self.source)
+        if not self._cap.isOpened():
+            raise CameraError(f"camera {self.name}: cannot open {self.source!r} (unplugged, busy, or a wrong path?)")
+        if self.size[0]:
+            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
+        if self.size[1]:
+            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
+        if self.rate:
+            self._cap.set(cv2.CAP_PROP_FPS, self.rate)
+
+    def _grab(self) -> np.ndarray | None:
+        ok, bgr = self._cap.read()
+        if not ok:
+            return None
+        return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)
+
+    def _close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+
+
+class RealSenseCamera(Camera):
+    """Colour stream of an Intel RealSense (needs ``pyrealsense2``)."""
+
+    def __init__(self, serial: str | None = None, width: int = 640, height: int = 480, fps: int = 30,
+                 name: str = "realsense"):
+        super().__init__(name)
+        self.serial, self.width, self.height, self.rate = serial, width, height, fps
+        self._pipeline = None
+
+    def _open(self) -> None:
+        try:
+            import pyrealsense2 as rs
+        except ImportError:
+            raise CameraError("RealSense cameras need pyrealsense2: pip install pyrealsense2") from None
+        self._rs = rs
+        config = rs.config()
+        if self.serial:
+            config.enable_device(self.serial)
+        config.enable_stream(rs.stream.color, self.width, self.height, rs.format.rgb8, self.rate)
+        self._pipeline = rs.pipeline()
+        self._pipeline.start(config)
+
+    def _grab(self) -> np.ndarray | None:
+        frames = self._pipeline.wait_for_frames(timeout_ms=2000)
+        color = frames.get_color_frame()
+        return None if not color else np.asanyarray(color.get_data()).copy()
+
+    def _close(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.stop()
+
+
+class SimCamera(Camera):
+    """Frames from ``render()`` (e.g. a MuJoCo renderer over one of our scenes) at ``fps``."""
+
+    def __init__(self, render, fps: float = 30.0, name: str = "sim"):
+        super().__init__(name)
+        self.render, self.rate = render, fps
+        self._next = 0.0
+
+    def _open(self) -> None:
+        self._next = time.monotonic()
+
+    def _grab(self) -> np.ndarray | None:
+        self._next += 1.0 / self.rate
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        return np.ascontiguousarray(self.render(), dtype=np.uint8)
+
+    def _close(self) -> None:
+        pass
+
+
+def open_camera(uri: str) -> Camera:
+    """``opencv:0``, ``opencv:/dev/v4l/by-id/...``, ``opencv:video.mp4``, ``opencv:rtsp://...``,
+    ``realsense`` or ``realsense:SERIAL``, ``mock`` or ``mock:HxW@FPS``."""
+    kind, _, rest = uri.partition(":")
+    if kind == "opencv" and rest:
+        return OpenCVCamera(int(rest) if rest.isdigit() else rest)
+    if kind == "realsense":
+        return RealSenseCamera(rest or None)
+    if kind == "mock":
+        if not rest:
+            return MockCamera()
+        size, _, fps = rest.partition("@")
+        h, _, w = size.partition("x")
+        return MockCamera(int(h), int(w), float(fps or 30))
+    raise CameraError(f"unknown camera {uri!r}: use opencv:INDEX|PATH|URL, realsense[:SERIAL] or mock[:HxW@FPS]")
+
+
+def frame_to_policy(image: np.ndarray, obs_shape: tuple[int, ...]) -> np.ndarray:
+    """An RGB ``[H, W, 3]`` uint8 frame to the policy's channels-first ``[C, h, w]`` (C = 1: grayscale)."""
+    channels, height, width = obs_shape
+    if image.shape[:2] != (height, width):
+        try:
+            import cv2
+
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+        except ImportError:  # nearest neighbour without OpenCV
+            rows = np.arange(height) * image.shape[0] // height
+            cols = np.arange(width) * image.shape[1] // width
+            image = image[rows][:, cols]
+    if channels == 1:
+        gray = image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
+        return np.clip(np.rint(gray), 0, 255).astype(np.uint8)[None]
+    return np.ascontiguousarray(image.transpose(2, 0, 1))

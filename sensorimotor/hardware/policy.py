@@ -1,0 +1,72 @@
+"""An exported policy run with onnxruntime: what the deploy side needs, without torch.
+
+``OnnxPolicy(export_dir)`` reads ``manifest.json`` and ``policy.onnx`` and maps one observation to one
+action, carrying a recurrent policy's state between calls (zeros after :meth:`reset`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+
+class PolicyLoadError(ValueError):
+    """The export folder is missing a file or does not match what the deploy side expects."""
+
+
+class OnnxPolicy:
+    """Args:
+        export_dir: the ``export/`` folder written by ``sensorimotor export`` (or a manifest's folder).
+        threads: onnxruntime intra-op threads (1 keeps the control loop's core to itself).
+    """
+
+    def __init__(self, export_dir: str, threads: int = 1):
+        manifest_path = os.path.join(export_dir, "manifest.json")
+        if not os.path.isfile(manifest_path):
+            raise PolicyLoadError(f"{export_dir} has no manifest.json: run `sensorimotor export RUN_DIR` first")
+        self.manifest = json.load(open(manifest_path))
+        onnx_file = self.manifest.get("files", {}).get("onnx")
+        if not onnx_file:
+            raise PolicyLoadError(f"{export_dir}: the export has no ONNX file; export again with --formats onnx")
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise PolicyLoadError("deploying needs onnxruntime: pip install -e '.[hardware]'") from None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(os.path.join(export_dir, onnx_file), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types on a corrupt file
+            raise PolicyLoadError(f"{export_dir}/{onnx_file} does not load: {str(exc).splitlines()[0]}") from None
+        obs = self.manifest["inputs"]["obs"]
+        self.obs_shape = tuple(obs["shape"][1:])
+        self.obs_dtype = np.dtype(obs["dtype"])
+        self.recurrent = "state" in self.manifest["inputs"]
+        self.state_size = self.manifest["inputs"]["state"]["shape"][1] if self.recurrent else 0
+        self.action_layout = self.manifest["outputs"]["action"]
+        self.spec_hash = self.manifest.get("robot_spec_hash")
+        self.reset()
+
+    def reset(self) -> None:
+        """Start of an episode: the recurrent state goes back to zeros."""
+        self.state = np.zeros((1, self.state_size), dtype=np.float32)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        """``obs`` of the manifest's shape (no batch axis) -> the action ``[A]`` (or a scalar index)."""
+        obs = np.asarray(obs)
+        if obs.shape != self.obs_shape:
+            if obs.size != int(np.prod(self.obs_shape)):
+                raise PolicyLoadError(f"observation shape {list(obs.shape)} does not fit the policy's "
+                                      f"{list(self.obs_shape)}: wrong robot or wrong camera settings")
+            obs = obs.reshape(self.obs_shape)
+        feed = {"obs": obs.astype(self.obs_dtype, copy=False)[None]}
+        if self.recurrent:
+            feed["state"] = self.state
+            action, self.state = self.session.run(["action", "next_state"], feed)
+        else:
+            (action,) = self.session.run(["action"], feed)
+        return action[0]

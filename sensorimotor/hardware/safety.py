@@ -1,0 +1,169 @@
+"""The safety layer: always on, server side, independent of whatever the client sends.
+
+Three jobs, each a small method the server calls once per period:
+
+- ``check_goal``: reject a goal message outright (wrong shape or dtype, NaN/Inf, expired, out of
+  order or duplicated, wrong session). A rejected goal never reaches ``filter``.
+- ``filter``: turn an accepted goal into a command the robot may execute: clamp to joint limits, rate
+  limit against the measured state, keep the end effector in the workspace box. Each change is
+  reported as an event string.
+- ``tick``: the watchdog and the e-stop latch decide the mode: ``active`` (follow goals), ``hold``
+  (no valid goal for ``hold_after`` periods: keep still), ``stopped`` (no goal for ``stop_after``
+  periods, or an e-stop: latched until :meth:`reset`, which re-seeds from the measured pose).
+
+Units are the spec's (rad, rad/s, normalized effort); times are seconds on the server's monotonic clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sensorimotor.hardware.spec import RobotSpec
+
+
+class GoalRejected(ValueError):
+    """A goal the safety layer will not pass; the text says why."""
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    hold_after: int = 3
+    """Periods without a valid goal before the robot holds still."""
+    stop_after: int = 25
+    """Periods without a valid goal before the robot stops (latched; needs an explicit reset)."""
+    max_abs: float = 1e3
+    """Values beyond this are rejected as garbage rather than clamped."""
+
+    def __post_init__(self):
+        if not 1 <= self.hold_after < self.stop_after:
+            raise ValueError(f"need 1 <= hold_after < stop_after, got {self.hold_after}, {self.stop_after}")
+
+
+class SafetyLayer:
+    """State: the last accepted goal sequence, the mode, the missed-period count and the hold target."""
+
+    def __init__(self, spec: RobotSpec, config: SafetyConfig = SafetyConfig(), forward_kinematics=None):
+        self.spec = spec
+        self.config = config
+        self.fk = forward_kinematics
+        self.lower = np.array([j.lower for j in spec.joints])
+        self.upper = np.array([j.upper for j in spec.joints])
+        self.max_step = np.array([j.max_velocity for j in spec.joints]) * spec.control_period_s
+        self.ws_low = np.array(spec.workspace_low) if spec.workspace_low else None
+        self.ws_high = np.array(spec.workspace_high) if spec.workspace_high else None
+        self.mode = "hold"  # nothing to follow until the first goal
+        self.reason = "waiting for the first goal"
+        self.missed = 0
+        self.last_seq = -1
+        self.last_command: np.ndarray | None = None
+        self.hold_target: np.ndarray | None = None
+
+    # -- goals ------------------------------------------------------------------------------------
+    def check_goal(self, action, seq: int, expires_at: float, now: float) -> np.ndarray:
+        """Returns the goal as float64 ``[J]`` or raises :class:`GoalRejected`."""
+        if not isinstance(action, np.ndarray):
+            raise GoalRejected("goal has no 'action' array")
+        if action.dtype.kind != "f":
+            raise GoalRejected(f"action dtype {action.dtype.name}; send float32 or float64")
+        if action.shape != (self.spec.action_size,):
+            raise GoalRejected(f"action shape {list(action.shape)}, this robot takes [{self.spec.action_size}]")
+        if not np.all(np.isfinite(action)):
+            raise GoalRejected("action contains NaN or Inf")
+        if np.any(np.abs(action) > self.config.max_abs):
+            raise GoalRejected(f"action magnitude beyond {self.config.max_abs}: garbage, not clamped")
+        if seq <= self.last_seq:
+            raise GoalRejected(f"goal seq {seq} is not newer than {self.last_seq} (duplicate or reordered)")
+        if not now <= expires_at:
+            raise GoalRejected(f"goal expired {1e3 * (now - expires_at):.1f} ms ago")
+        self.last_seq = seq
+        return action.astype(np.float64)
+
+    def filter(self, goal: np.ndarray, measured: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """An accepted goal ``[J]`` to the command to apply ``[J]``, and the changes made."""
+        events = []
+        command = np.clip(goal, self.lower, self.upper)
+        if not np.array_equal(command, goal):
+            events.append("clamped to joint limits")
+        if self.spec.action == "position":
+            reference = measured
+            step = self.max_step
+        else:
+            reference = self.last_command if self.last_command is not None else np.zeros_like(goal)
+            step = np.full_like(goal, self.spec.max_command_step)
+        limited = np.clip(command, reference - step, reference + step)
+        if not np.array_equal(limited, command):
+            events.append("rate limited")
+        command = limited
+        if self.spec.action == "position" and self.fk is not None and self.ws_low is not None:
+            command, moved = self._inside_workspace(command, measured)
+            if moved:
+                events.append("kept inside the workspace")
+        self.last_command = command
+        self.missed = 0
+        if self.mode == "hold":
+            self.mode, self.reason = "active", ""
+        return command, events
+
+    def _inside_workspace(self, command: np.ndarray, measured: np.ndarray) -> tuple[np.ndarray, bool]:
+        if self._in_box(command):
+            return command, False
+        if not self._in_box(measured):
+            return measured.copy(), True  # already outside: do not move further
+        lo, hi = 0.0, 1.0  # bisect along measured -> command for the farthest point inside
+        for _ in range(20):
+            mid = 0.5 * (lo + hi)
+            if self._in_box(measured + mid * (command - measured)):
+                lo = mid
+            else:
+                hi = mid
+        return measured + lo * (command - measured), True
+
+    def _in_box(self, position: np.ndarray) -> bool:
+        p = self.fk(position)
+        return bool(np.all(p >= self.ws_low) and np.all(p <= self.ws_high))
+
+    # -- watchdog, e-stop -------------------------------------------------------------------------
+    def tick_missed(self) -> str | None:
+        """Call once per period in which no valid goal arrived. Returns an event on a mode change."""
+        self.missed += 1
+        if self.mode == "active" and self.missed >= self.config.hold_after:
+            self.mode, self.reason = "hold", f"no valid goal for {self.missed} periods"
+            return f"watchdog: hold after {self.missed} missed periods"
+        if self.mode == "hold" and self.missed >= self.config.stop_after and self.last_seq >= 0:
+            self.mode, self.reason = "stopped", f"no valid goal for {self.missed} periods"
+            return f"watchdog: stopped after {self.missed} missed periods (reset to resume)"
+        return None
+
+    def estop(self, reason: str) -> str:
+        self.mode, self.reason = "stopped", f"e-stop: {reason}"
+        return self.reason
+
+    def reset(self, measured: np.ndarray) -> str:
+        """Clear a stop. The robot holds at the measured pose until a new goal arrives; rate limits
+        are re-seeded from it, so the first goal cannot jump."""
+        self.mode, self.reason = "hold", "reset: waiting for a goal"
+        self.missed = 0
+        self.hold_target = measured.copy()
+        self.last_command = measured.copy() if self.spec.action == "position" else np.zeros_like(measured)
+        return "reset: holding at the measured pose"
+
+    def hold_command(self, measured: np.ndarray) -> np.ndarray:
+        """What to send while holding or stopped: the pose where holding began (position robots), or
+        a zero command (velocity / effort)."""
+        if self.spec.action != "position":
+            self.last_command = np.zeros(self.spec.action_size)
+            return self.last_command
+        if self.hold_target is None:
+            self.hold_target = measured.copy()
+        return self.hold_target.copy()
+
+    def follow(self) -> None:
+        """Forget the hold target once goals are followed again."""
+        self.hold_target = None
+
+    @property
+    def accepts_goals(self) -> bool:
+        return self.mode != "stopped"
+

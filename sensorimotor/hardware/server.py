@@ -1,0 +1,371 @@
+"""The robot server: owns the driver, the safety layer and the fixed-rate loop.
+
+One client at a time drives the robot (a ``hello`` with the right spec hash opens a session); the
+server publishes a ``state`` after every control step, carrying the measurements, the action actually
+applied, the mode (active / hold / stopped), every safety event and the goal it answers.
+
+Two clocks:
+- free-running (real robots): the loop ticks on absolute deadlines every ``control_period_s`` and
+  applies the newest valid goal; a period without one counts towards the watchdog.
+- lockstep (simulated robots, for evaluation parity): the simulation advances only when a goal
+  answering the latest state arrives; waiting still counts towards the watchdog.
+
+Every exit path (return, exception, SIGINT, SIGTERM) runs hold -> park -> release.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import zmq
+
+from sensorimotor.hardware import protocol, transport
+from sensorimotor.hardware.protocol import Message, ProtocolError
+from sensorimotor.hardware.robot import Robot
+from sensorimotor.hardware.safety import GoalRejected, SafetyConfig, SafetyLayer
+
+log = logging.getLogger("sensorimotor.hardware.server")
+
+
+@dataclass
+class ServerStats:
+    periods: int = 0
+    overruns: int = 0
+    goals_applied: int = 0
+    goals_rejected: int = 0
+    goals_superseded: int = 0
+    bad_messages: int = 0
+    clients_refused: int = 0
+    events: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Session:
+    identity: bytes
+    session: str
+    clock_offset: float  # server_time - client_time, minimum seen (includes the one-way latency)
+    last_heard: float
+
+
+class RobotServer:
+    """Serve ``robot`` at ``address``.
+
+    Args:
+        robot: a connected-on-start driver (``connect`` is called by :meth:`serve`).
+        address: ``tcp://127.0.0.1:PORT`` by default; another host needs ``secret``.
+        secret: shared secret: every message is then signed and checked with HMAC-SHA256.
+        safety: watchdog periods and limits.
+        lockstep: advance only when a goal answers the latest state (simulated robots).
+        park_timeout_s: how long parking may take before release.
+    """
+
+    def __init__(self, robot: Robot, address: str = "tcp://127.0.0.1:5555", secret: bytes | None = None,
+                 safety: SafetyConfig = SafetyConfig(), lockstep: bool = False, park_timeout_s: float = 2.0):
+        transport.check_address(address, secret)
+        self.robot, self.address, self.secret = robot, address, secret
+        self.spec = robot.spec
+        self.spec_hash = self.spec.hash()
+        self.safety = SafetyLayer(self.spec, safety, robot.forward_kinematics)
+        self.lockstep = lockstep
+        self.park_timeout_s = park_timeout_s
+        self.period = self.spec.control_period_s
+        self.stats = ServerStats()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._client: _Session | None = None
+        self._pending: tuple[np.ndarray, Message] | None = None
+        self._reply_to: Message | None = None
+        self._events: list[str] = []
+        self._seq = 0
+        self._measured: dict[str, np.ndarray] = {}
+        self._sock: zmq.Socket | None = None
+        self.bound_address: str | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def serve(self, max_periods: int | None = None, handle_signals: bool = False) -> ServerStats:
+        """Run until :meth:`stop`, ``max_periods`` or a signal. Always ends hold -> park -> release."""
+        context = zmq.Context.instance()
+        self._sock = transport.make_socket(context, zmq.ROUTER)
+        previous = self._install_signals() if handle_signals else {}
+        try:
+            self._sock.bind(self.address)
+            self.bound_address = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
+            self.robot.connect()
+            self._measured = self.robot.observe()
+            self._ready.set()
+            self._loop(max_periods)
+        finally:
+            self._shutdown()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return self.stats
+
+    def start(self) -> threading.Thread:
+        """Serve from a background thread (tests, benchmarks); returns once the socket is bound."""
+        thread = threading.Thread(target=self.serve, name="robot-server", daemon=True)
+        thread.start()
+        if not self._ready.wait(10.0):
+            raise RuntimeError("robot server did not start within 10 s")
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def estop(self, reason: str) -> None:
+        """Latch an e-stop (thread-safe enough: a single assignment read by the loop)."""
+        self._event(self.safety.estop(reason))
+
+    def _install_signals(self):
+        def shutdown(signum, frame):
+            self._event(f"signal {signal.Signals(signum).name}: shutting down")
+            self._stop.set()
+
+        def estop(signum, frame):
+            self.estop(f"signal {signal.Signals(signum).name}")
+
+        handlers = {signal.SIGINT: shutdown, signal.SIGTERM: shutdown, signal.SIGUSR1: estop}
+        return {sig: signal.signal(sig, h) for sig, h in handlers.items()}
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def _loop(self, max_periods: int | None) -> None:
+        start = time.monotonic()
+        k = 0
+        while not self._stop.is_set() and (max_periods is None or self.stats.periods < max_periods):
+            deadline = start + (k + 1) * self.period
+            if self.lockstep:
+                got = self._receive_until(deadline, until_goal=True)
+                if got:
+                    self._control_step()
+                    start, k = time.monotonic(), 0  # the next wait is a full period from here
+                    continue
+                self._missed_period()
+            else:
+                self._receive_until(deadline)
+                self._control_step()
+            k += 1
+            now = time.monotonic()
+            if now > start + (k + 1) * self.period:
+                skipped = int((now - start) / self.period) - k
+                self.stats.overruns += 1
+                k += skipped  # re-anchor on the grid rather than bursting to catch up
+
+    def _receive_until(self, deadline: float, until_goal: bool = False) -> bool:
+        """Handle messages until ``deadline``; with ``until_goal``, return True at the first accepted goal."""
+        while True:
+            timeout_ms = max(0.0, (deadline - time.monotonic()) * 1e3)
+            if not self._sock.poll(timeout_ms, zmq.POLLIN):
+                return self._pending is not None
+            while True:
+                try:
+                    frames = self._sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                self._handle(frames)
+            if until_goal and self._pending is not None:
+                return True
+            if time.monotonic() >= deadline:
+                return self._pending is not None
+
+    def _missed_period(self) -> None:
+        self.stats.periods += 1
+        if self._client is not None:
+            event = self.safety.tick_missed()
+            if event:
+                self._event(event)
+
+    def _control_step(self) -> None:
+        """One period: pick the command (goal, repeat, or hold), apply it, publish the state."""
+        self.stats.periods += 1
+        measured = self._measured_position()
+        answering = None
+        if self.safety.mode == "stopped":
+            command = self.safety.hold_command(measured)
+            self._pending = None
+        elif self._pending is not None:
+            goal, msg = self._pending
+            self._pending = None
+            command, events = self.safety.filter(goal, measured)
+            self.safety.follow()
+            for e in events:
+                self._event(f"goal {msg.seq}: {e}")
+            self.stats.goals_applied += 1
+            answering = msg
+        else:
+            event = self.safety.tick_missed() if self._client is not None else None
+            if event:
+                self._event(event)
+            if self.safety.mode == "active" and self.safety.last_command is not None:
+                command = self.safety.last_command
+            else:
+                command = self.safety.hold_command(measured)
+        applied = self.robot.send_action(command)
+        self._measured = self.robot.observe()
+        self._publish(applied, answering)
+
+    def _measured_position(self) -> np.ndarray:
+        if "position" in self._measured:
+            return np.asarray(self._measured["position"], dtype=np.float64)
+        last = self.safety.last_command
+        return np.zeros(self.spec.action_size) if last is None else last
+
+    # -- messages -----------------------------------------------------------------------------------
+    def _handle(self, frames: list[bytes]) -> None:
+        if len(frames) < 2:
+            self.stats.bad_messages += 1
+            return
+        identity, body = frames[0], frames[1:]
+        now = time.monotonic()
+        try:
+            msg = protocol.decode(body, self.secret)
+        except ProtocolError as exc:
+            self.stats.bad_messages += 1
+            self._event(f"bad message dropped: {exc}")
+            return
+        if msg.type == "hello":
+            self._hello(identity, msg, now)
+            return
+        client = self._client
+        if client is None or identity != client.identity or msg.session != client.session:
+            self.stats.clients_refused += 1
+            self._reply(identity, "error", reason="not the driving session: send hello first (one driver at a time)")
+            return
+        client.last_heard = now
+        client.clock_offset = min(client.clock_offset, now - msg.t)
+        if msg.type == "goal":
+            self._goal(msg, now)
+        elif msg.type == "heartbeat":
+            self.safety.missed = 0
+        elif msg.type == "estop":
+            self._event(self.safety.estop(f"client: {msg.fields.get('reason', 'no reason given')}"))
+            self._publish(None, msg)
+        elif msg.type == "reset":
+            self._event(self.safety.reset(self._measured_position()))
+            self._publish(None, msg)
+        elif msg.type == "new_episode":
+            self._new_episode(msg)
+        elif msg.type == "bye":
+            self._event("client said bye: holding")
+            self._client = None
+            if self.safety.mode == "active":
+                self.safety.mode, self.safety.reason = "hold", "client left"
+        else:
+            self.stats.bad_messages += 1
+
+    def _hello(self, identity: bytes, msg: Message, now: float) -> None:
+        wanted = msg.fields.get("spec_hash")
+        if wanted != self.spec_hash:
+            self.stats.clients_refused += 1
+            self._reply(identity, "reject", reason=f"robot spec hash {self.spec_hash} differs from the policy's "
+                        f"{wanted}: the policy was exported for another robot or another spec version")
+            return
+        client = self._client
+        stale = client is not None and now - client.last_heard > self.safety.config.stop_after * self.period
+        if client is not None and client.identity != identity and not stale:
+            self.stats.clients_refused += 1
+            self._reply(identity, "reject", reason="busy: another client is driving this robot")
+            return
+        session = uuid.uuid4().hex[:12]
+        self._client = _Session(identity, session, now - msg.t, now)
+        self._pending = None
+        self.safety.last_seq = -1  # sequence numbers are per session
+        self._event(f"session {session} opened")
+        self._reply(identity, "welcome", session=session, spec=self.spec.to_dict(), spec_hash=self.spec_hash,
+                    lockstep=self.lockstep, episodic=self.robot.episodic, mode=self.safety.mode)
+        self._publish(None, msg)
+
+    def _goal(self, msg: Message, now: float) -> None:
+        if not self.safety.accepts_goals:
+            self.stats.goals_rejected += 1
+            self._event(f"goal {msg.seq} ignored: {self.safety.reason}")
+            return
+        expires = msg.fields.get("expires")
+        if not isinstance(expires, (int, float)) or isinstance(expires, bool):
+            expires_at = -np.inf
+        else:
+            expires_at = float(expires) + self._client.clock_offset
+        try:
+            goal = self.safety.check_goal(msg.arrays.get("action"), msg.seq, expires_at, now)
+        except GoalRejected as exc:
+            self.stats.goals_rejected += 1
+            self._event(f"goal {msg.seq} rejected: {exc}")
+            return
+        if self._pending is not None:
+            self.stats.goals_superseded += 1
+        self._pending = (goal, msg)
+
+    def _new_episode(self, msg: Message) -> None:
+        if not self.robot.episodic:
+            self._reply(self._client.identity, "error", reason=f"{self.spec.name} is not episodic")
+            return
+        seed = msg.fields.get("seed")
+        seed = seed if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**63 else None
+        self._measured = self.robot.new_episode(seed=seed)
+        self._pending = None
+        self._publish(None, msg)
+
+    # -- output -------------------------------------------------------------------------------------
+    def _publish(self, applied: np.ndarray | None, answering: Message | None) -> None:
+        if self._client is None:
+            self._events.clear()
+            return
+        arrays = {k: np.asarray(v) for k, v in self._measured.items()}
+        if applied is not None:
+            arrays["applied"] = np.asarray(applied, dtype=np.float64)
+        self._seq += 1
+        fields = {"mode": self.safety.mode, "reason": self.safety.reason, "events": self._events[-32:],
+                  "period": self.stats.periods, "in_reply_to": answering.seq if answering else -1,
+                  "echo_t": answering.t if answering else 0.0, "answers": answering.type if answering else ""}
+        self._events = []
+        msg = Message("state", self._client.session, self._seq, time.monotonic(), fields, arrays)
+        transport.send(self._sock, msg, self.secret, self._client.identity)
+
+    def _reply(self, identity: bytes, kind: str, session: str = "", **fields) -> None:
+        self._seq += 1
+        msg = Message(kind, session, self._seq, time.monotonic(), fields)
+        transport.send(self._sock, msg, self.secret, identity)
+
+    def _event(self, text: str) -> None:
+        log.info(text)
+        self.stats.events.append(text)
+        del self.stats.events[:-1000]
+        self._events.append(text)
+
+    def _shutdown(self) -> None:
+        """Hold, park, release: each step tried even if the one before failed."""
+        try:
+            if self.robot.is_connected:
+                measured = self._measured_position()
+                self.robot.send_action(self.safety.hold_command(measured))
+                self._event("shutdown: hold")
+                self._park()
+        except Exception as exc:  # noqa: BLE001 - the release below must still run
+            self._event(f"shutdown: hold/park failed: {exc!r}")
+        finally:
+            try:
+                if self.robot.is_connected:
+                    self.robot.disconnect()
+                self._event("shutdown: released")
+            finally:
+                if self._sock is not None:
+                    self._sock.close(linger=0)
+                    self._sock = None
+
+    def _park(self) -> None:
+        if not self.spec.park or self.spec.action != "position":
+            return
+        target = np.array(self.spec.park)
+        deadline = time.monotonic() + self.park_timeout_s
+        while time.monotonic() < deadline:
+            measured = np.asarray(self.robot.observe()["position"], dtype=np.float64)
+            if np.max(np.abs(measured - target)) < 1e-3:
+                break
+            step = np.clip(target - measured, -self.safety.max_step, self.safety.max_step)
+            self.robot.send_action(measured + step)
+            time.sleep(self.period)
+        self._event("shutdown: parked")
