@@ -3,6 +3,7 @@
 Each iteration wakes on an absolute deadline (``t0 + k / hz``, never drifting), then runs named
 sections: ``observe`` (the newest state, or in lockstep the one answering the last goal), ``camera``
 (``read_latest(max_age)``), ``policy`` and ``send``. It records jitter (wake-up minus deadline),
+period (wake-up to wake-up),
 loop latency (wake-up to goal sent), section times, frame age, observation age at send and RTT,
 and writes every step to a recording that survives a kill.
 """
@@ -70,13 +71,15 @@ class DeployLoop:
         steps, k, episode = 0, 0, 0
         last_goal = None
         reason = "max_steps reached"
-        t0 = time.monotonic()
+        t0 = previous_wake = time.monotonic()
         try:
             while not self.stop_event.is_set() and (max_steps is None or steps < max_steps):
                 deadline = t0 + k * self.period
                 sleep_until(deadline)
                 wake = time.monotonic()
                 timer.add("jitter", wake - deadline)
+                timer.add("period", wake - previous_wake if steps else None)
+                previous_wake = wake
                 if wake - deadline > self.period:
                     timer.overruns += 1
                     k = math.ceil((wake - t0) / self.period)  # skip the missed ticks, keep the grid
