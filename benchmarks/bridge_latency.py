@@ -3,7 +3,7 @@ loop most robot scripts start from (``time.sleep(period)`` after an eager torch 
 driving the same MockRobot server process at 50 and 100 Hz, for an MLP and an 84x84 CNN policy with a
 camera frame per step. Then the watchdog's trip time against its bound.
 
-    .venv/bin/python benchmarks/bridge_latency.py [--seconds 8]
+    .venv/bin/python benchmarks/bridge_latency.py [--seconds 8] [--repeats 3]
 
 Jitter: |wake-up - deadline| for ours; for the naive loop the same against its own ideal grid would
 grow without bound (sleep drifts), so both are also compared on period jitter |interval - period|.
@@ -159,9 +159,14 @@ def watchdog_trip(address: str, hz: float, trials: int = 10) -> dict:
             "bound_periods": HOLD_AFTER + 1}
 
 
+def _median_of(runs: list[dict]) -> dict:
+    return {k: round(float(np.median([r[k] for r in runs])), 4) for k in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per setting; medians are printed")
     args = parser.parse_args()
     print(machine_line())
     spec_hashes = {hz: planar_arm_spec(1.0 / hz).hash() for hz in (50, 100)}
@@ -176,8 +181,8 @@ def main() -> None:
                 pixels = name == "cnn"
                 shape, dtype = ((3, 84, 84), torch.uint8) if pixels else ((2,), torch.float32)
                 policy_dir = export(model, shape, dtype, os.path.join(folder, f"{name}{hz}"), spec_hashes[hz])
-                a = ours(policy_dir, address, hz, args.seconds, pixels)
-                b = naive(model, address, hz, args.seconds, pixels)
+                a = _median_of([ours(policy_dir, address, hz, args.seconds, pixels) for _ in range(args.repeats)])
+                b = _median_of([naive(model, address, hz, args.seconds, pixels) for _ in range(args.repeats)])
                 ratio = b["period_jitter_p99"] / max(a["period_jitter_p99"], 1e-6)
                 rows.append({"benchmark": f"bridge_latency_{name}_{hz}", "ours": a, "naive_sleep_loop": b,
                              "period_jitter_p99_ratio": round(ratio, 1)})

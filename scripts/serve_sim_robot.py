@@ -4,13 +4,14 @@
 
 Lockstep advances the simulation only when a goal answers the latest state (evaluation parity with
 in-process rollouts); without it the sim runs free at its control rate like a real robot.
-Ctrl-C or SIGTERM: hold -> park -> release; SIGUSR1: latching e-stop.
+Ctrl-C or SIGTERM: hold -> park -> release; SIGUSR1 or Enter (with --keyboard-estop): latching e-stop.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from dataclasses import dataclass
 
 import tyro
@@ -30,6 +31,8 @@ class ServeArgs:
     hold_after: int = 3
     stop_after: int = 25
     max_periods: int | None = None
+    keyboard_estop: bool = False
+    """Read the terminal: Enter latches an e-stop, ``reset`` + Enter clears it."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,10 +56,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"serving {robot.spec.name} (spec hash {robot.spec.hash()}) at {args.address}"
           f"{' in lockstep' if args.lockstep else ''}", flush=True)
+    if args.keyboard_estop:
+        threading.Thread(target=_keyboard, args=(server,), daemon=True).start()
+        print("keyboard: Enter = e-stop, 'reset' + Enter = clear it", flush=True)
     stats = server.serve(max_periods=args.max_periods, handle_signals=True)
     print(f"served {stats.periods} periods, {stats.goals_applied} goals applied, {stats.goals_rejected} rejected, "
           f"{stats.overruns} overruns", flush=True)
     return 0
+
+
+def _keyboard(server) -> None:
+    for line in sys.stdin:
+        if line.strip() == "reset":
+            server.request_reset("keyboard")
+        else:
+            server.estop("keyboard")
 
 
 if __name__ == "__main__":

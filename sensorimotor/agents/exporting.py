@@ -26,6 +26,9 @@ class ExportArgs:
     run_dir: tyro.conf.Positional[str]
     formats: tuple[str, ...] = FORMATS
     """Any of ``onnx`` (needs the ``onnx`` extra) and ``torchscript``."""
+    camera_size: tuple[int, int] | None = None
+    """Pixel policies: (height, width) of the deploy camera; the graph then takes RGB frames of that
+    size, channels last, and does grayscale and resize inside."""
     robot_spec: str = "sim"
     """The robot the policy is for: a RobotSpec JSON file, ``sim`` (the served sim robot of the run's
     task, see scripts/serve_sim_robot.py) or ``none``. Its hash goes into the manifest; the robot
@@ -40,17 +43,23 @@ def export(args: ExportArgs) -> dict:
     obs_space, action_space = run.env.single_observation_space, run.env.single_action_space
     norm = run.env.find(NormalizeObservation) if hasattr(run.env, "find") else None
     continuous = isinstance(action_space, gym.spaces.Box)
+    pixels = obs_space.dtype == np.uint8
+    check(args.camera_size is None or (pixels and len(obs_space.shape) == 3),
+          f"--camera-size is for pixel policies; {run.train_args.env} observes {tuple(obs_space.shape)} {obs_space.dtype}.")
+    check(args.camera_size is None or min(args.camera_size) > 0, f"--camera-size must be positive, got {args.camera_size}.")
+    camera = (tuple(obs_space.shape), tuple(args.camera_size)) if args.camera_size else None
     policy = ExportedPolicy(
         run.agent.model.cpu(),
         obs_mean=None if norm is None else norm.stats.mean.cpu(),
         obs_var=None if norm is None else norm.stats.var.cpu(),
         obs_clip=10.0 if norm is None else norm.clip, obs_eps=1e-8 if norm is None else norm.eps,
         action_low=action_space.low if continuous else None, action_high=action_space.high if continuous else None,
+        camera=camera,
     )
     out_dir = os.path.join(args.run_dir, "export")
     os.makedirs(out_dir, exist_ok=True)
-    pixels = obs_space.dtype == np.uint8
-    example = policy.example_inputs(tuple(obs_space.shape), dtype=torch.uint8 if pixels else torch.float32)
+    input_shape = (*args.camera_size, 3) if camera else tuple(obs_space.shape)
+    example = policy.example_inputs(input_shape, dtype=torch.uint8 if pixels else torch.float32)
     files = {}
     if "torchscript" in args.formats:
         files["torchscript"] = os.path.basename(save_torchscript(policy, os.path.join(out_dir, "policy.pt"), example))
@@ -61,8 +70,8 @@ def export(args: ExportArgs) -> dict:
         "step": int(run.state["step"]),
         "checkpoint": os.path.relpath(run.checkpoint, args.run_dir),
         "files": files,
-        "inputs": {"obs": {"shape": ["batch", *obs_space.shape], "dtype": "uint8" if pixels else "float32",
-                           "units": "pixels 0-255, channels first" if pixels else "the env's raw observation",
+        "inputs": {"obs": {"shape": ["batch", *input_shape], "dtype": "uint8" if pixels else "float32",
+                           "units": _obs_units(pixels, camera), "layout": "camera_hwc" if camera else "native",
                            "normalized_inside": norm is not None or pixels}},
         "outputs": {"action": _action_layout(action_space)},
         "recurrent": None,
@@ -82,6 +91,12 @@ def export(args: ExportArgs) -> dict:
     write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
     run.env.close()
     return manifest
+
+
+def _obs_units(pixels: bool, camera) -> str:
+    if camera:
+        return "RGB camera frame 0-255, channels last; grayscale and resize to the trained size inside"
+    return "pixels 0-255, channels first" if pixels else "the env's raw observation"
 
 
 def _robot_spec(choice: str, env_id: str) -> dict:

@@ -45,6 +45,8 @@ class OnnxPolicy:
         obs = self.manifest["inputs"]["obs"]
         self.obs_shape = tuple(obs["shape"][1:])
         self.obs_dtype = np.dtype(obs["dtype"])
+        self.camera_input = obs.get("layout") == "camera_hwc"
+        """True when the graph takes raw camera frames ``[H, W, 3]`` and converts them itself."""
         self.recurrent = "state" in self.manifest["inputs"]
         self.state_size = self.manifest["inputs"]["state"]["shape"][1] if self.recurrent else 0
         self.action_layout = self.manifest["outputs"]["action"]
@@ -59,7 +61,7 @@ class OnnxPolicy:
         """``obs`` of the manifest's shape (no batch axis) -> the action ``[A]`` (or a scalar index)."""
         obs = np.asarray(obs)
         if obs.shape != self.obs_shape:
-            if obs.size != int(np.prod(self.obs_shape)):
+            if len(self.obs_shape) != 1 or obs.size != self.obs_shape[0]:
                 raise PolicyLoadError(f"observation shape {list(obs.shape)} does not fit the policy's "
                                       f"{list(self.obs_shape)}: wrong robot or wrong camera settings")
             obs = obs.reshape(self.obs_shape)

@@ -92,6 +92,7 @@ class MockRobot(Robot):
         self._velocity = np.zeros(self.spec.action_size)
         self._connected = False
         self.applied: list[np.ndarray] = []
+        self.position_at_apply: list[np.ndarray] = []
 
     def connect(self) -> None:
         self._connected = True
@@ -125,6 +126,7 @@ class MockRobot(Robot):
         self._velocity = (new - self._position) / dt
         self._position = new
         self.applied.append(action.copy())
+        self.position_at_apply.append(self._position.copy())
         return action
 
     def forward_kinematics(self, position: np.ndarray) -> np.ndarray | None:

@@ -100,7 +100,8 @@ class DeployLoop:
                     if self.camera is not None:
                         frame = self.camera.read_latest(self.frame_max_age_s)
                         frame_age = time.monotonic() - frame.timestamp
-                        obs = frame_to_policy(frame.image, self.policy.obs_shape)
+                        camera_input = getattr(self.policy, "camera_input", False)
+                        obs = frame.image if camera_input else frame_to_policy(frame.image, self.policy.obs_shape)
                     else:
                         obs = state.arrays[self.obs_key]
                 with timer.section("policy"):

@@ -82,6 +82,7 @@ class RobotServer:
         self._pending: tuple[np.ndarray, Message] | None = None
         self._reply_to: Message | None = None
         self._events: list[str] = []
+        self._operator: list[tuple[str, str]] = []  # list.append / pop(0) are atomic under the GIL
         self._seq = 0
         self._measured: dict[str, np.ndarray] = {}
         self._sock: zmq.Socket | None = None
@@ -118,8 +119,20 @@ class RobotServer:
         self._stop.set()
 
     def estop(self, reason: str) -> None:
-        """Latch an e-stop (thread-safe enough: a single assignment read by the loop)."""
-        self._event(self.safety.estop(reason))
+        """Latch an e-stop from any thread (signal handler, keyboard): the loop applies it at its next step."""
+        self._operator.append(("estop", reason))
+
+    def request_reset(self, reason: str) -> None:
+        """Clear a latched stop from the operator's side (keyboard); applied by the loop."""
+        self._operator.append(("reset", reason))
+
+    def _operator_requests(self) -> None:
+        while self._operator:
+            kind, reason = self._operator.pop(0)
+            if kind == "estop":
+                self._event(self.safety.estop(reason))
+            else:
+                self._event(f"{self.safety.reset(self._measured_position())} ({reason})")
 
     def _install_signals(self):
         def shutdown(signum, frame):
@@ -174,6 +187,7 @@ class RobotServer:
 
     def _missed_period(self) -> None:
         self.stats.periods += 1
+        self._operator_requests()
         if self._client is not None:
             event = self.safety.tick_missed()
             if event:
@@ -182,6 +196,7 @@ class RobotServer:
     def _control_step(self) -> None:
         """One period: pick the command (goal, repeat, or hold), apply it, publish the state."""
         self.stats.periods += 1
+        self._operator_requests()
         measured = self._measured_position()
         answering = None
         if self.safety.mode == "stopped":
@@ -283,6 +298,7 @@ class RobotServer:
         if not self.safety.accepts_goals:
             self.stats.goals_rejected += 1
             self._event(f"goal {msg.seq} ignored: {self.safety.reason}")
+            self._answer_unapplied(msg)
             return
         expires = msg.fields.get("expires")
         if not isinstance(expires, (int, float)) or isinstance(expires, bool):
@@ -294,10 +310,17 @@ class RobotServer:
         except GoalRejected as exc:
             self.stats.goals_rejected += 1
             self._event(f"goal {msg.seq} rejected: {exc}")
+            self._answer_unapplied(msg)
             return
         if self._pending is not None:
             self.stats.goals_superseded += 1
         self._pending = (goal, msg)
+
+    def _answer_unapplied(self, msg: Message) -> None:
+        # Lockstep clients wait for the state answering each goal; a free-running server answers
+        # with its next tick anyway.
+        if self.lockstep:
+            self._publish(None, msg)
 
     def _new_episode(self, msg: Message) -> None:
         if not self.robot.episodic:

@@ -26,11 +26,21 @@ class ExportedPolicy(nn.Module):
         obs_mean, obs_var: ``[obs_dim]`` normalizer statistics, or None when the run did not normalize.
         obs_clip, obs_eps: the normalizer's clip and epsilon.
         action_low, action_high: ``[A]`` bounds of a continuous action, or None for discrete actions.
+        camera: for pixel policies, ``(obs_shape, (height, width))``: the graph then takes camera frames
+            ``uint8 [N, height, width, 3]`` (RGB, channels last) and converts them inside (grayscale
+            when the policy was trained on one channel, bilinear resize to the trained size).
     """
 
     def __init__(self, model: nn.Module, obs_mean=None, obs_var=None, obs_clip: float = 10.0,
-                 obs_eps: float = 1e-8, action_low=None, action_high=None):
+                 obs_eps: float = 1e-8, action_low=None, action_high=None, camera=None):
         super().__init__()
+        self.camera = camera is not None
+        if self.camera:
+            (channels, height, width), self.camera_hw = camera
+            self.trained_hw = (height, width)
+            self.gray = channels == 1
+            # ITU-R BT.601 luma, as OpenCV's RGB2GRAY.
+            self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
         self.recurrent = hasattr(model, "actor_core")
         self.continuous = model.continuous
         if self.recurrent:
@@ -51,6 +61,8 @@ class ExportedPolicy(nn.Module):
 
     def forward(self, obs: torch.Tensor, state: torch.Tensor | None = None):
         x = obs.to(torch.float32)
+        if self.camera:
+            x = self._from_camera(x)
         if self.normalize:
             x = ((x - self.obs_mean) / self.obs_std).clamp(-self.obs_clip, self.obs_clip)
         if self.recurrent:
@@ -59,6 +71,15 @@ class ExportedPolicy(nn.Module):
             out, next_state = self.core.step(x, state)
             return self._action(self.head(out)), next_state
         return self._action(self.actor(x))
+
+    def _from_camera(self, frames: torch.Tensor) -> torch.Tensor:
+        """``[N, H, W, 3]`` 0-255 -> ``[N, C, h, w]`` 0-255 at the trained size."""
+        x = frames.permute(0, 3, 1, 2)
+        if self.gray:
+            x = (x * self.luma).sum(1, keepdim=True)
+        if tuple(self.camera_hw) != tuple(self.trained_hw):
+            x = nn.functional.interpolate(x, size=self.trained_hw, mode="bilinear", align_corners=False)
+        return x
 
     def _action(self, params: torch.Tensor) -> torch.Tensor:
         if self.continuous:

@@ -270,5 +270,82 @@ def test_fault_proxy_faults_never_reach_the_motors(served):
     assert server.stats.goals_applied > 50
     assert server.safety.mode in ("hold", "stopped")  # the disconnect tripped the watchdog
     assert_motors_saw_only_safe_commands(robot)
-    steps = np.abs(np.diff(np.array([s for s in robot.applied]), axis=0))
-    assert steps.max() <= 2 * 0.03 + 1e-9  # never a jump beyond the rate limit (goal vs measured lag included)
+    lead = np.abs(np.array(robot.applied) - np.array(robot.position_at_apply))
+    assert lead.max() <= 0.03 + 1e-9  # never a command beyond the rate limit from the measured pose
+
+
+def test_fuzz_bad_goals_on_a_live_server_never_reach_the_robot(served):
+    """2,000 bad goals (random kinds) interleaved with valid ones: every bad one is rejected, and the
+    motors see only finite, in-limit commands that move at most the rate limit per period."""
+    from sensorimotor.hardware import protocol, transport
+
+    robot, server, client = served
+    c = client()
+    c.connect()
+    rng = np.random.default_rng(0)
+    makers = [
+        lambda: rng.uniform(-1, 1, 2) * np.where(rng.random(2) < 0.5, np.nan, 1.0) + np.array([0, np.nan]),
+        lambda: np.array([rng.choice([np.inf, -np.inf]), 0.0]),
+        lambda: rng.uniform(-1, 1, int(rng.choice([0, 1, 3, 7]))),
+        lambda: rng.integers(-5, 5, 2).astype(np.int64),
+        lambda: rng.uniform(-1, 1, (2, 2)),
+        lambda: np.array([rng.choice([-1, 1]) * 10 ** rng.uniform(3.1, 30), 0.0]),
+    ]
+    bad_sent = 0
+    for i in range(2400):
+        if i % 6 == 5:
+            c.send_goal(rng.uniform(-3, 3, 2))  # valid but often out of limits: clamped, rate limited
+        elif i % 50 == 7:  # expired, and one with a sequence number from the past
+            c.send_goal(rng.uniform(-1, 1, 2), ttl_s=-0.5)
+            msg = protocol.Message("goal", c.session, 1, time.monotonic(), {"expires": time.monotonic() + 5},
+                                   {"action": np.zeros(2)})
+            transport.send(c._sock, msg, None)
+            bad_sent += 2
+        else:
+            c.send_goal(makers[rng.integers(len(makers))]())
+            bad_sent += 1
+        if i % 20 == 0:
+            time.sleep(0.01)
+    time.sleep(0.1)
+    assert bad_sent >= 1800
+    assert server.stats.goals_rejected == bad_sent
+    assert server.stats.goals_applied > 10
+    applied = np.array(robot.applied)
+    assert np.all(np.isfinite(applied)) and np.all(np.abs(applied) <= 2.5)
+    lead = np.abs(applied - np.array(robot.position_at_apply))
+    assert lead.max() <= 0.03 + 1e-9  # no command ever led the measured pose by more than 3 rad/s * 10 ms
+
+
+def test_keyboard_and_sigusr1_estops_latch_on_the_served_sim_robot():
+    from sensorimotor.hardware.sim_robot import sim_spec
+
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "serve_sim_robot.py")
+    address = "tcp://127.0.0.1:5719"
+    proc = subprocess.Popen([sys.executable, script, "--env", "Pendulum-v1", "--address", address, "--lockstep",
+                             "--keyboard-estop"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("keyboard"):
+                break
+        c = RobotClient(address, sim_spec("Pendulum-v1").hash(), timeout_s=2.0)
+        c.connect()
+        assert c.step(np.array([0.5], np.float32)).mode == "active"
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        time.sleep(0.3)
+        state = c.step(np.array([0.5], np.float32))
+        assert state.mode == "stopped" and "keyboard" in state.reason and "applied" not in state.arrays
+        proc.stdin.write("reset\n")
+        proc.stdin.flush()
+        time.sleep(0.3)
+        assert c.step(np.array([0.5], np.float32)).mode == "active"
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        assert c.step(np.array([0.5], np.float32)).mode == "stopped"
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert "e-stop: keyboard" in out and "e-stop: signal SIGUSR1" in out and "shutdown: released" in out

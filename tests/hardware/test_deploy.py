@@ -97,3 +97,23 @@ def test_corrupt_onnx_file_is_a_clear_error(pendulum_run, tmp_path):
     (export / "policy.onnx").write_bytes(b"not an onnx file")
     result = run_cli("deploy", str(export), timeout=120)
     assert result.returncode == 2 and "does not load" in result.stderr
+
+
+def test_sim_robot_serves_camera_frames_with_each_state():
+    robot = SimRobot("HalfCheetah-v5", camera=(48, 64))
+    server = RobotServer(robot, "tcp://127.0.0.1:0", lockstep=True)
+    thread = server.start()
+    try:
+        from sensorimotor.hardware.client import RobotClient
+
+        c = RobotClient(server.bound_address, robot.spec.hash(), timeout_s=5.0)
+        first = c.connect().arrays["camera"]
+        assert first.shape == (48, 64, 3) and first.dtype == np.uint8 and first.std() > 1  # a rendered scene
+        assert c.spec.cameras[0].height == 48
+        for _ in range(10):
+            state = c.step(np.ones(6, np.float32))
+        assert state.arrays["camera"].shape == (48, 64, 3) and not np.array_equal(state.arrays["camera"], first)
+        c.close()
+    finally:
+        server.stop()
+        thread.join(5)

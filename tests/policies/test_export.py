@@ -122,3 +122,19 @@ def test_pixel_recurrent_policy_exports_with_its_encoder(tmp_path):
     state_size = manifest["inputs"]["state"]["shape"][1]
     got = run_exported(lambda o, s: session.run(None, {"obs": o, "state": s}), observations, starts, state_size)
     assert torch.equal(got.flatten(), torch.cat(expected).flatten())
+
+    # The same policy exported for a camera: RGB frames in, grayscale and resize inside the graph. A gray
+    # frame repeated over R, G, B has luma equal to itself, and a 2x pixel-repeated frame resizes back to
+    # itself under bilinear interpolation at scale 1/2, so the actions must be identical.
+    for camera_hw, repeat in (((60, 80), 1), ((120, 160), 2)):
+        result = run_cli("export", run_dir, "--formats", "onnx", "--camera-size", *map(str, camera_hw), timeout=300)
+        assert result.returncode == 0, result.stderr
+        camera_manifest = json.load(open(os.path.join(run_dir, "export", "manifest.json")))
+        assert camera_manifest["inputs"]["obs"]["shape"] == ["batch", *camera_hw, 3]
+        camera_session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
+        frames = [torch.as_tensor(np.repeat(np.repeat(o.numpy()[:, 0], repeat, 1), repeat, 2)[..., None].repeat(3, -1))
+                  for o in observations]
+        got_camera = run_exported(lambda o, s: camera_session.run(None, {"obs": o, "state": s}), frames, starts, state_size)
+        assert torch.equal(got_camera.flatten(), got.flatten())
+    result = run_cli("export", run_dir, "--camera-size", "0", "10", timeout=300)
+    assert result.returncode == 2 and "must be positive" in result.stderr
