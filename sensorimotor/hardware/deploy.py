@@ -59,10 +59,11 @@ def deploy(args: DeployArgs) -> dict:
         raise UserError(str(exc)) from None
     camera = None
     if args.camera:
-        from sensorimotor.hardware.camera import CameraError, open_camera
+        from sensorimotor.hardware.camera import CameraError
+        from sensorimotor.hardware.registry import make_camera
 
         try:
-            camera = open_camera(args.camera).start()
+            camera = make_camera(args.camera).start()
             camera.read(timeout_s=args.timeout_s)
         except CameraError as exc:
             client.close()

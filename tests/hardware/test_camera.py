@@ -79,3 +79,15 @@ def test_frame_to_policy_resizes_and_converts_to_channels_first_gray():
     assert out.shape == (1, 60, 80) and out.dtype == np.uint8
     assert out[0, 30, 40] == round(100 * 0.587)
     assert frame_to_policy(image, (3, 120, 160)).shape == (3, 120, 160)
+
+
+def test_registry_builds_robots_and_cameras_by_name():
+    from sensorimotor.hardware.registry import list_cameras, make_camera, make_robot
+
+    assert make_robot("mock").spec.name == "mock-planar-arm"
+    assert make_robot("sim:Pendulum-v1").spec.action_size == 1
+    with pytest.raises(ValueError, match="did you mean mock"):
+        make_robot("mokc")
+    assert isinstance(make_camera("mock:24x32@10"), MockCamera) and "opencv" in list_cameras()
+    with pytest.raises(CameraError, match="unknown camera"):
+        make_camera("usb:0")
