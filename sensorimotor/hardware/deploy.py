@@ -75,10 +75,13 @@ def deploy(args: DeployArgs) -> dict:
                                  "address": args.robot})
     loop = DeployLoop(policy, client, hz, camera=camera, frame_max_age_s=args.frame_max_age_ms / 1e3,
                       recorder=recorder)
+    from sensorimotor.hardware.camera import CameraError
+
     try:
         result = loop.run(episodes=args.episodes, max_steps=args.max_steps)
-    except RobotUnreachable as exc:
-        raise UserError(f"{exc}; the recording up to here is in {record}") from None
+    except (RobotUnreachable, CameraError) as exc:
+        # Closing the session below makes the server hold the robot.
+        raise UserError(f"{exc}; the robot holds; the recording up to here is in {record}") from None
     finally:
         client.close()
         if camera is not None:

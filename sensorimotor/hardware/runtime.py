@@ -3,7 +3,7 @@
 Each iteration wakes on an absolute deadline (``t0 + k / hz``, never drifting), then runs named
 sections: ``observe`` (the newest state, or in lockstep the one answering the last goal), ``camera``
 (``read_latest(max_age)``), ``policy`` and ``send``. It records jitter (wake-up minus deadline),
-period (wake-up to wake-up),
+period (wake-up to wake-up), goal wait (server side, arrival to application),
 loop latency (wake-up to goal sent), section times, frame age, observation age at send and RTT,
 and writes every step to a recording that survives a kill.
 """
@@ -113,6 +113,7 @@ class DeployLoop:
                 timer.add("frame_age", frame_age)
                 timer.add("obs_age_at_send", sent - state.received_at)
                 timer.add("rtt", state.rtt_s)
+                timer.add("goal_wait", state.fields.get("goal_wait_s"))
                 if self.recorder is not None:
                     arrays = {"action": np.asarray(action), **{f"state/{n}": a for n, a in state.arrays.items()}}
                     self.recorder.write(arrays, t=sent, step=steps, episode=episode, goal_seq=last_goal,

@@ -79,7 +79,8 @@ class RobotServer:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._client: _Session | None = None
-        self._pending: tuple[np.ndarray, Message] | None = None
+        self._pending: tuple[np.ndarray, Message, float] | None = None  # goal, message, arrival time
+        self._goal_wait = 0.0
         self._reply_to: Message | None = None
         self._events: list[str] = []
         self._operator: list[tuple[str, str]] = []  # list.append / pop(0) are atomic under the GIL
@@ -203,8 +204,9 @@ class RobotServer:
             command = self.safety.hold_command(measured)
             self._pending = None
         elif self._pending is not None:
-            goal, msg = self._pending
+            goal, msg, arrived = self._pending
             self._pending = None
+            self._goal_wait = time.monotonic() - arrived
             command, events = self.safety.filter(goal, measured)
             self.safety.follow()
             for e in events:
@@ -314,7 +316,7 @@ class RobotServer:
             return
         if self._pending is not None:
             self.stats.goals_superseded += 1
-        self._pending = (goal, msg)
+        self._pending = (goal, msg, now)
 
     def _answer_unapplied(self, msg: Message) -> None:
         # Lockstep clients wait for the state answering each goal; a free-running server answers
@@ -343,7 +345,9 @@ class RobotServer:
         self._seq += 1
         fields = {"mode": self.safety.mode, "reason": self.safety.reason, "events": self._events[-32:],
                   "period": self.stats.periods, "in_reply_to": answering.seq if answering else -1,
-                  "echo_t": answering.t if answering else 0.0, "answers": answering.type if answering else ""}
+                  "echo_t": answering.t if answering else 0.0, "answers": answering.type if answering else "",
+                  # seconds the applied goal waited on the server between arrival and application
+                  "goal_wait_s": self._goal_wait if applied is not None and answering else None}
         self._events = []
         msg = Message("state", self._client.session, self._seq, time.monotonic(), fields, arrays)
         transport.send(self._sock, msg, self.secret, self._client.identity)

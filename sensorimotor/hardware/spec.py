@@ -77,6 +77,8 @@ class RobotSpec:
         if not (self.control_period_s > 0 and math.isfinite(self.control_period_s)):
             raise ValueError(f"control_period_s must be positive, got {self.control_period_s}")
         for j in self.joints:
+            if j.sign not in (1.0, -1.0):
+                raise ValueError(f"joint {j.name!r}: sign must be +1 or -1, got {j.sign}")
             if not j.lower < j.upper:
                 raise ValueError(f"joint {j.name!r}: lower {j.lower} must be below upper {j.upper}")
         if len(self.workspace_low) != len(self.workspace_high):
@@ -104,6 +106,20 @@ class RobotSpec:
         for key in ("workspace_low", "workspace_high", "park"):
             d[key] = tuple(float(v) for v in d.get(key, ()))
         return cls(**d)
+
+    def to_raw(self, values) -> "np.ndarray":
+        """Policy-frame joint values ``[J]`` to the driver's frame: ``sign * value + offset``."""
+        import numpy as np
+
+        return np.array([j.sign for j in self.joints]) * np.asarray(values, dtype=np.float64) + \
+            np.array([j.offset for j in self.joints])
+
+    def from_raw(self, raw) -> "np.ndarray":
+        """The driver's joint readings ``[J]`` to the policy's frame (inverse of :meth:`to_raw`)."""
+        import numpy as np
+
+        return (np.asarray(raw, dtype=np.float64) - np.array([j.offset for j in self.joints])) / \
+            np.array([j.sign for j in self.joints])
 
     def hash(self) -> str:
         """SHA-256 (hex, first 16 characters) of the canonical JSON of the spec."""
