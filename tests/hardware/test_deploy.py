@@ -117,3 +117,15 @@ def test_sim_robot_serves_camera_frames_with_each_state():
     finally:
         server.stop()
         thread.join(5)
+
+
+def test_deploy_side_needs_no_training_dependencies():
+    import subprocess
+    import sys
+
+    code = ("import sys, sensorimotor.cli, sensorimotor.hardware.deploy, sensorimotor.hardware.runtime, "
+            "sensorimotor.hardware.server, sensorimotor.hardware.registry; "
+            "loaded = [m for m in ('torch', 'gymnasium', 'mujoco') if m in sys.modules]; "
+            "assert not loaded, loaded")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
