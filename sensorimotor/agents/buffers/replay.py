@@ -1,0 +1,229 @@
+"""Pixel replay that stores each frame once and rebuilds frame stacks by index.
+
+Each env writes its own circular stream of slots. A slot holds the newest frame of one observation
+(``uint8 [H, W]``), the action taken from it, the reward, both done flags, and ``age``: how many
+frames of the same episode precede it. A stack of ``k`` frames for slot ``i`` is slots ``i-k+1 .. i``
+where they belong to the same episode, and padding (zeros, or the episode's first frame) before its
+start -- the same rule the env used, so a rebuilt stack equals the observation the agent saw.
+
+When an episode ends, the final observation's newest frame goes into one extra slot that starts no
+transition (``is_transition = False``), so truncated episodes can still bootstrap from it. Storage
+is therefore one frame per step plus one per episode: about 7.06 kB per 84x84 Atari transition.
+
+Shapes: ``N`` envs, ``T`` slots per env (``capacity // N``), frames ``[N, T, H, W]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from sensorimotor.errors import UserError
+
+
+@dataclass
+class ReplayBatch:
+    """``obs``/``next_obs`` uint8 ``[B, k, H, W]``; ``action`` int64 ``[B]``; ``reward`` float32 ``[B]``
+    (the n-step discounted sum); ``terminated``, ``truncated`` bool ``[B]`` (within the n steps);
+    ``discount`` float32 ``[B]``: gamma ** (steps taken) for the bootstrap; ``index`` ``[B, 2]`` (env, slot)."""
+
+    obs: torch.Tensor
+    action: torch.Tensor
+    reward: torch.Tensor
+    next_obs: torch.Tensor
+    terminated: torch.Tensor
+    truncated: torch.Tensor
+    discount: torch.Tensor
+    index: torch.Tensor
+
+
+def replay_bytes_per_transition(frame_shape: tuple[int, int]) -> int:
+    """Bytes one slot costs: the frame, an int16 action, a float32 reward, two flags, an int32 age and
+    a transition flag."""
+    h, w = frame_shape
+    return h * w + 2 + 4 + 1 + 1 + 4 + 1
+
+
+class FrameReplay:
+    """Args:
+        capacity: transitions kept in all (split evenly over the envs).
+        num_envs: parallel streams written each step.
+        frame_shape: ``(H, W)`` of one frame.
+        stack: frames per observation (the env's frame stack, e.g. 4).
+        pad: ``"zeros"`` or ``"first"``: what the env puts in a stack before the episode's first frame.
+        device: where the buffer lives (CPU RAM by default); sampled batches go to ``sample(device=)``.
+        memory_limit_bytes: refuse to allocate beyond this (default: 80% of the machine's RAM).
+    """
+
+    def __init__(self, capacity: int, num_envs: int, frame_shape: tuple[int, int], stack: int = 4,
+                 pad: str = "zeros", device: str | torch.device = "cpu", memory_limit_bytes: int | None = None):
+        if stack < 1:
+            raise UserError(f"frame stack must be at least 1, got {stack}")
+        if pad not in ("zeros", "first"):
+            raise UserError(f"pad must be 'zeros' or 'first', got {pad!r}")
+        slots = capacity // num_envs
+        if slots < 2 * stack + 2:
+            raise UserError(f"replay capacity {capacity} is too small for {num_envs} envs and a stack of {stack}")
+        need = slots * num_envs * replay_bytes_per_transition(frame_shape)
+        limit = memory_limit_bytes if memory_limit_bytes is not None else int(0.8 * _total_ram())
+        if need > limit:
+            raise UserError(f"a replay of {capacity:,} transitions of {frame_shape[0]}x{frame_shape[1]} frames needs "
+                            f"{need / 2**30:.1f} GiB, more than the {limit / 2**30:.1f} GiB allowed; lower --dqn.buffer-size")
+        self.num_envs, self.slots, self.stack, self.pad = num_envs, slots, stack, pad
+        self.frame_shape = tuple(frame_shape)
+        self.device = torch.device(device)
+        n, t = num_envs, slots
+        self.frames = torch.zeros((n, t, *frame_shape), dtype=torch.uint8, device=self.device)
+        self.action = torch.zeros((n, t), dtype=torch.int16, device=self.device)
+        self.reward = torch.zeros((n, t), dtype=torch.float32, device=self.device)
+        self.terminated = torch.zeros((n, t), dtype=torch.bool, device=self.device)
+        self.truncated = torch.zeros((n, t), dtype=torch.bool, device=self.device)
+        self.age = torch.zeros((n, t), dtype=torch.int32, device=self.device)
+        self.is_transition = torch.zeros((n, t), dtype=torch.bool, device=self.device)
+        self.pos = torch.zeros(n, dtype=torch.int64, device=self.device)  # next slot to write, per env
+        self.written = torch.zeros(n, dtype=torch.int64, device=self.device)  # slots ever written, per env
+        self._age_now = torch.zeros(n, dtype=torch.int32, device=self.device)
+        self._env = torch.arange(n, device=self.device)
+        self._pending: torch.Tensor | None = None  # newest frames of the current observations [N, H, W]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (self.frames, self.action, self.reward, self.terminated,
+                                                          self.truncated, self.age, self.is_transition))
+
+    def __len__(self) -> int:
+        return int(self.written.clamp(max=self.slots).sum())
+
+    # -- writing ------------------------------------------------------------------------------------
+    def start(self, obs: torch.Tensor) -> None:
+        """The first observations after ``reset``: ``uint8 [N, k, H, W]`` (only the newest frame is kept)."""
+        self._pending = obs[:, -1].to(self.device)
+        self._age_now.zero_()
+
+    def add(self, action: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
+            next_obs: torch.Tensor, final_obs: torch.Tensor | None = None) -> None:
+        """One vector step: ``action``/``reward``/flags ``[N]``; ``next_obs`` ``[N, k, H, W]`` (after
+        autoreset); ``final_obs`` ``[N, k, H, W]`` holds the last real observation of finished envs."""
+        assert self._pending is not None, "call start(obs) after reset"
+        env = self._env
+        done = (terminated | truncated).to(self.device)
+        self._write(env, self._pending, self._age_now, True, action.to(self.device, torch.int16),
+                    reward.to(self.device, torch.float32), terminated.to(self.device), truncated.to(self.device))
+        if bool(done.any()):
+            ended = env[done]
+            final = (final_obs if final_obs is not None else next_obs)[done.to(next_obs.device)][:, -1]
+            self._write(ended, final.to(self.device), self._age_now[ended] + 1, False)
+            self._age_now[ended] = -1
+        self._age_now += 1
+        self._pending = next_obs[:, -1].to(self.device)
+
+    def _write(self, env, frame, age, is_transition, action=None, reward=None, terminated=None, truncated=None):
+        p = self.pos[env]
+        flat = self.frames.view(self.num_envs * self.slots, -1)
+        flat.index_copy_(0, env * self.slots + p, frame.reshape(len(env), -1))
+        self.age[env, p] = age
+        self.is_transition[env, p] = is_transition
+        if action is not None:
+            self.action[env, p], self.reward[env, p] = action, reward
+            self.terminated[env, p], self.truncated[env, p] = terminated, truncated
+        else:
+            self.terminated[env, p] = False
+            self.truncated[env, p] = False
+        self.pos[env] = (p + 1) % self.slots
+        self.written[env] += 1
+
+    # -- reading ------------------------------------------------------------------------------------
+    def stacks(self, env: torch.Tensor, slot: torch.Tensor) -> torch.Tensor:
+        """Rebuilt observations at ``(env, slot)`` ``[B]``: ``uint8 [B, k, H, W]``."""
+        # index_select on the flattened ring: ~10x faster than advanced indexing for uint8 frames.
+        flat = self.frames.view(self.num_envs * self.slots, *self.frame_shape)
+        back = torch.arange(self.stack - 1, -1, -1, device=self.device)  # k-1 .. 0 frames back
+        slots = (slot[:, None] - back) % self.slots                      # [B, k]
+        rows = (env[:, None] * self.slots + slots).flatten()
+        frames = flat.index_select(0, rows).view(len(env), self.stack, *self.frame_shape)
+        age = self.age[env, slot]
+        before_start = (back[None, :] > age[:, None]).flatten().nonzero().squeeze(1)  # few: only near starts
+        if before_start.numel() == 0:
+            return frames
+        rows_view = frames.view(len(env) * self.stack, -1)
+        if self.pad == "zeros":
+            rows_view.index_fill_(0, before_start, 0)
+        else:
+            first = flat.index_select(0, env * self.slots + (slot - age.long()) % self.slots)  # episode's first frame
+            rows_view.index_copy_(0, before_start, first.view(len(env), -1).index_select(0, before_start // self.stack))
+        return frames
+
+    def valid(self, env: torch.Tensor | None = None, slot: torch.Tensor | None = None, n_step: int = 1) -> torch.Tensor:
+        """Whether a sample may start at ``(env, slot)`` (``[B]`` each; default every slot, ``[N, T]``):
+        a transition whose next ``n_step`` slots are written and whose stack history has not been
+        overwritten."""
+        if env is None:
+            env = self._env[:, None]
+            slot = torch.arange(self.slots, device=self.device)[None, :]
+        filled = self.written[env].clamp(max=self.slots)
+        behind = ((self.pos[env] - 1) - slot) % self.slots  # 0 = the newest slot
+        # The history (k-1 older slots) must not be the oldest ones, which the writer reuses next.
+        return self.is_transition[env, slot] & (behind < filled) & (behind >= n_step) & (behind <= filled - self.stack)
+
+    def sample(self, batch_size: int, gamma: float = 0.99, n_step: int = 1, device=None,
+               generator: torch.Generator | None = None) -> ReplayBatch:
+        """Uniform over valid slots, with ``n_step`` returns cut at episode ends.
+
+        Rejection sampling: candidates are drawn over the written slots and the (few) invalid ones
+        redrawn, so a sample costs O(batch), not O(capacity)."""
+        weights = self.written.clamp(max=self.slots).float()
+        if int(weights.sum()) <= self.stack + n_step:
+            raise RuntimeError("the replay holds no complete transition yet")
+        env_parts, slot_parts, have = [], [], 0
+        for _ in range(100):
+            env = torch.multinomial(weights, 2 * batch_size, replacement=True, generator=generator)
+            back = (torch.rand(2 * batch_size, device=self.device, generator=generator) * weights[env]).long()
+            slot = (self.pos[env] - 1 - back) % self.slots
+            ok = self.valid(env, slot, n_step)
+            env_parts.append(env[ok])
+            slot_parts.append(slot[ok])
+            have += int(ok.sum())
+            if have >= batch_size:
+                break
+        else:
+            raise RuntimeError("the replay holds no complete transition yet")
+        env, slot = torch.cat(env_parts)[:batch_size], torch.cat(slot_parts)[:batch_size]
+        reward = torch.zeros(batch_size, device=self.device)
+        discount = torch.ones(batch_size, device=self.device)
+        terminated = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
+        truncated = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
+        live = torch.ones(batch_size, dtype=torch.bool, device=self.device)
+        cur = slot.clone()
+        for _ in range(n_step):  # n is small (1-5): a loop over steps, each vectorized over the batch
+            reward += live * discount * self.reward[env, cur]
+            discount = torch.where(live, discount * gamma, discount)
+            terminated |= live & self.terminated[env, cur]
+            truncated |= live & self.truncated[env, cur]
+            ended = self.terminated[env, cur] | self.truncated[env, cur]
+            nxt = (cur + 1) % self.slots
+            # After an episode end the next slot is the final observation: stop there.
+            cur = torch.where(live, nxt, cur)
+            live &= ~ended & self.is_transition[env, nxt]
+        out = device if device is not None else self.device
+        batch = ReplayBatch(self.stacks(env, slot), self.action[env, slot].long(), reward, self.stacks(env, cur),
+                            terminated, truncated, discount, torch.stack([env, slot], 1))
+        return ReplayBatch(*(x.to(out, non_blocking=True) for x in batch.__dict__.values()))
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: getattr(self, k) for k in ("frames", "action", "reward", "terminated", "truncated", "age",
+                                              "is_transition", "pos", "written")}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for k, v in state.items():
+            if getattr(self, k).shape != v.shape:
+                raise UserError(f"replay in the checkpoint has {k} of shape {tuple(v.shape)}, this run "
+                                f"{tuple(getattr(self, k).shape)}: same --dqn.buffer-size and num envs needed")
+            getattr(self, k).copy_(v)
+
+
+def _total_ram() -> int:
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
