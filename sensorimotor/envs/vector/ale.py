@@ -1,0 +1,86 @@
+"""``ale`` backend: ale-py's C++ vector env (threads, preprocessing inside) behind the VecEnv contract.
+
+ALE does the Atari preprocessing in C++: frame skip 4 with max-pooling of the last two frames, 84x84
+grayscale, a 4-frame stack (zeros before the episode's first frame), up to ``noop_max`` no-ops after a
+reset, sticky actions (``repeat_action_probability``, 0.25 in the v5 protocol) and the 108k-frame cap.
+Observations leave as uint8 ``[N, 4, 84, 84]`` tensors; rewards are raw (the agent clips them).
+
+Life loss: with ``life_loss_terminal`` (training), losing a life ends the step with
+``terminated = True`` while the game goes on (the frame stack is not reset). ``info["episode_end"]``
+marks real game ends, where the episode statistics (full-game return and length) are reported and
+where the next observation starts a fresh stack. Without it (evaluation), only game over terminates.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from sensorimotor.envs.core import EpisodeStats
+
+
+class AleVecEnv:
+    """Args:
+        game: ALE ROM id (``pong``, ``breakout``...).
+        num_envs: parallel games, stepped by ``num_threads`` C++ threads (0: one per core).
+        life_loss_terminal: a lost life terminates the step (training only).
+        repeat_action_probability: sticky actions.
+        noop_max: most no-op actions after a reset.
+        stack: frames per observation.
+        max_frames: per-episode cap in emulator frames (truncation).
+    """
+
+    def __init__(self, game: str, num_envs: int, device: torch.device = torch.device("cpu"),
+                 life_loss_terminal: bool = True, repeat_action_probability: float = 0.25, noop_max: int = 30,
+                 stack: int = 4, frame_skip: int = 4, max_frames: int = 108_000, num_threads: int = 0,
+                 full_action_space: bool = False, use_fire_reset: bool = False):
+        from ale_py.vector_env import AtariVectorEnv
+
+        self.game = game
+        self.num_envs = num_envs
+        self.device = torch.device(device)
+        self.life_loss_terminal = life_loss_terminal
+        self._env = AtariVectorEnv(
+            game, num_envs, num_threads=num_threads, autoreset_mode="SameStep", reward_clipping=False,
+            life_loss_info=life_loss_terminal, episodic_life=False, repeat_action_probability=repeat_action_probability,
+            noop_max=noop_max, stack_num=stack, frameskip=frame_skip, max_num_frames_per_episode=max_frames,
+            full_action_space=full_action_space, use_fire_reset=use_fire_reset)
+        self.single_observation_space = gym.spaces.Box(0, 255, (stack, 84, 84), np.uint8)
+        self.single_action_space = gym.spaces.Discrete(int(self._env.single_action_space.n))
+        self.metadata = {"render_modes": [], "autoreset_mode": "same_step"}
+        self._stats = EpisodeStats(num_envs)
+        self._frame_number = np.zeros(num_envs, dtype=np.int64)
+
+    def reset(self, seed: int | None = None) -> torch.Tensor:
+        obs, info = self._env.reset(seed=seed)
+        self._stats.reset()
+        self._frame_number = np.asarray(info["episode_frame_number"], dtype=np.int64)
+        return self._to(obs)
+
+    def step(self, actions: torch.Tensor):
+        obs, reward, terminated, truncated, info = self._env.step(actions.detach().cpu().numpy().astype(np.int64))
+        frame_number = np.asarray(info["episode_frame_number"], dtype=np.int64)
+        # A real game end is the only time ALE resets: the episode frame counter starts over.
+        episode_end = truncated | (terminated & (frame_number < self._frame_number)) if self.life_loss_terminal \
+            else terminated | truncated
+        self._frame_number = frame_number
+        ret, length = self._stats.update(reward.astype(np.float64), episode_end)
+        next_obs = self._to(obs)
+        # Dense final_obs (DESIGN 2.1): a separate tensor, equal to obs where no game ended.
+        out = {"final_obs": self._to(info["final_obs"]) if "final_obs" in info else next_obs.clone(),
+               "episode_return": torch.as_tensor(ret, device=self.device),
+               "episode_length": torch.as_tensor(length, device=self.device),
+               "episode_end": torch.as_tensor(episode_end, device=self.device),
+               "lives": torch.as_tensor(np.asarray(info["lives"], dtype=np.int64), device=self.device)}
+        return (next_obs, torch.as_tensor(reward, dtype=torch.float32, device=self.device),
+                torch.as_tensor(terminated, device=self.device), torch.as_tensor(truncated, device=self.device), out)
+
+    def _to(self, obs: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(obs)).to(self.device)
+
+    def render(self):
+        return None
+
+    def close(self) -> None:
+        self._env.close()
