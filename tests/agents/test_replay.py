@@ -137,3 +137,23 @@ def test_state_dict_round_trip_restores_the_contents_and_refuses_another_shape()
     assert torch.equal(a.obs, b.obs) and torch.equal(a.next_obs, b.next_obs) and torch.equal(a.index, b.index)
     with pytest.raises(UserError, match="same --dqn.buffer-size"):
         FrameReplay(capacity=80, num_envs=2, frame_shape=(2, 2)).load_state_dict(replay.state_dict())
+
+
+def test_life_loss_terminal_keeps_the_stack_going():
+    replay = FrameReplay(capacity=32, num_envs=1, frame_shape=(1, 1), stack=2)
+    frame = lambda *v: torch.tensor(v, dtype=torch.uint8).view(1, len(v), 1, 1)  # noqa: E731
+    replay.start(frame(0, 1))
+    # step 0: life lost (terminated, game goes on, env stack continues: [1, 2]); step 1: ordinary
+    replay.add(torch.tensor([0]), torch.tensor([1.0]), torch.tensor([True]), torch.tensor([False]), frame(1, 2),
+               frame(1, 2), reset=torch.tensor([False]))
+    replay.add(torch.tensor([1]), torch.tensor([5.0]), torch.tensor([False]), torch.tensor([False]), frame(2, 3))
+    replay.add(torch.tensor([2]), torch.tensor([7.0]), torch.tensor([False]), torch.tensor([False]), frame(3, 4))
+    replay.add(torch.tensor([3]), torch.tensor([9.0]), torch.tensor([False]), torch.tensor([False]), frame(4, 5))
+    batch = replay.sample(200, gamma=0.5, n_step=2, generator=torch.Generator().manual_seed(0))
+    rows = {int(s): k for k, s in enumerate(batch.index[:, 1])}
+    assert set(rows) == {0, 1}  # slot 2 lacks its second successor
+    k0, k1 = rows[0], rows[1]
+    assert batch.terminated[k0] and batch.reward[k0] == 1.0 and batch.next_obs[k0].flatten().tolist() == [1, 2]
+    assert not batch.terminated[k1] and batch.reward[k1] == 5 + 0.5 * 7 and batch.discount[k1] == 0.25
+    assert batch.next_obs[k1].flatten().tolist() == [3, 4]
+    assert batch.obs[k1].flatten().tolist() == [1, 2]  # the history crosses the life loss: no zero padding

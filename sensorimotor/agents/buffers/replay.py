@@ -102,12 +102,17 @@ class FrameReplay:
         self._age_now.zero_()
 
     def add(self, action: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
-            next_obs: torch.Tensor, final_obs: torch.Tensor | None = None) -> None:
+            next_obs: torch.Tensor, final_obs: torch.Tensor | None = None, reset: torch.Tensor | None = None) -> None:
         """One vector step: ``action``/``reward``/flags ``[N]``; ``next_obs`` ``[N, k, H, W]`` (after
-        autoreset); ``final_obs`` ``[N, k, H, W]`` holds the last real observation of finished envs."""
+        autoreset); ``final_obs`` ``[N, k, H, W]`` holds the last real observation of finished envs.
+
+        ``reset`` ``[N]`` marks envs whose ``next_obs`` starts a new stack (default: terminated or
+        truncated). A life-loss terminal of a game that goes on is terminated but not reset: its next
+        slot is the continuing observation and no final slot is written."""
         assert self._pending is not None, "call start(obs) after reset"
         env = self._env
-        done = (terminated | truncated).to(self.device)
+        done = (terminated | truncated) if reset is None else reset
+        done = done.to(self.device)
         self._write(env, self._pending, self._age_now, True, action.to(self.device, torch.int16),
                     reward.to(self.device, torch.float32), terminated.to(self.device), truncated.to(self.device))
         if bool(done.any()):
@@ -163,8 +168,10 @@ class FrameReplay:
             slot = torch.arange(self.slots, device=self.device)[None, :]
         filled = self.written[env].clamp(max=self.slots)
         behind = ((self.pos[env] - 1) - slot) % self.slots  # 0 = the newest slot
-        # The history (k-1 older slots) must not be the oldest ones, which the writer reuses next.
-        return self.is_transition[env, slot] & (behind < filled) & (behind >= n_step) & (behind <= filled - self.stack)
+        # The frames of the stack that come from the same episode must still be there (not reused by the
+        # writer, which overwrites the oldest slots first).
+        history = self.age[env, slot].clamp(max=self.stack - 1)
+        return self.is_transition[env, slot] & (behind >= n_step) & (behind + history < filled)
 
     def sample(self, batch_size: int, gamma: float = 0.99, n_step: int = 1, device=None,
                generator: torch.Generator | None = None) -> ReplayBatch:
@@ -173,7 +180,7 @@ class FrameReplay:
         Rejection sampling: candidates are drawn over the written slots and the (few) invalid ones
         redrawn, so a sample costs O(batch), not O(capacity)."""
         weights = self.written.clamp(max=self.slots).float()
-        if int(weights.sum()) <= self.stack + n_step:
+        if int(weights.sum()) <= n_step:
             raise RuntimeError("the replay holds no complete transition yet")
         env_parts, slot_parts, have = [], [], 0
         for _ in range(100):
