@@ -1,0 +1,79 @@
+"""DQN configuration: one typed, frozen dataclass; the CLI flags are generated from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sensorimotor.errors import check
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Deep Q-learning (Mnih et al. 2015) with the usual extensions as flags."""
+
+    total_steps: int = 10_000_000
+    """Environment steps (summed over all envs) to train for."""
+    num_envs: int = 8
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions (one 84x84 frame each: ~7 kB)."""
+    batch_size: int = 32
+    learning_starts: int = 80_000
+    """Environment steps of random-ish play before the first update."""
+    train_every: int = 4
+    """Environment steps per gradient update (the replay ratio is batch_size / train_every)."""
+    gamma: float = 0.99
+    n_step: int = 1
+    """n-step returns (cut at episode ends)."""
+    learning_rate: float = 1e-4
+    adam_eps: float = 1.5e-4
+    max_grad_norm: float = 10.0
+    target_update_every: int = 8_000
+    """Environment steps between target-network updates."""
+    tau: float = 1.0
+    """Target update: 1.0 copies (hard), below 1 blends ``tau * online + (1 - tau) * target`` (Polyak)."""
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.01
+    epsilon_fraction: float = 0.1
+    """Share of ``total_steps`` over which epsilon decays linearly."""
+    double: bool = True
+    """Double DQN targets (van Hasselt et al. 2016): the online net picks, the target net values."""
+    dueling: bool = False
+    prioritized: bool = False
+    """Prioritized replay (not built yet: refused with a clear error)."""
+    reward_clip: bool = True
+    """Clip rewards to [-1, 1] for learning (statistics stay raw)."""
+    hidden: int = 512
+    life_loss_terminal: bool = True
+    """Atari: a lost life ends the bootstrapped return during training (never at evaluation)."""
+    device: str = "cpu"
+    compile: bool = True
+
+    def validate(self) -> None:
+        check(self.total_steps > 0, f"total_steps must be positive, got {self.total_steps}.")
+        check(self.num_envs > 0, f"num_envs must be positive, got {self.num_envs}.")
+        check(self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}.")
+        check(self.train_every > 0, f"train_every must be positive, got {self.train_every}.")
+        check(1 <= self.n_step <= 20, f"n_step must be between 1 and 20, got {self.n_step}.")
+        check(0.0 < self.gamma <= 1.0, f"gamma must be in (0, 1], got {self.gamma}.")
+        check(0.0 < self.tau <= 1.0, f"tau must be in (0, 1], got {self.tau}.")
+        check(0.0 <= self.epsilon_end <= self.epsilon_start <= 1.0,
+              f"need 0 <= epsilon_end <= epsilon_start <= 1, got {self.epsilon_end}, {self.epsilon_start}.")
+        check(self.buffer_size >= self.batch_size * 4, f"buffer_size {self.buffer_size} is too small for batch_size {self.batch_size}.")
+        check(self.learning_starts >= self.batch_size, f"learning_starts must be at least batch_size ({self.batch_size}).")
+        check(not self.prioritized, "prioritized replay is not built yet; drop --dqn.prioritized.")
+        check(self.target_update_every > 0, f"target_update_every must be positive, got {self.target_update_every}.")
+
+    def epsilon(self, step: int) -> float:
+        """Linear decay from ``epsilon_start`` to ``epsilon_end`` over ``epsilon_fraction * total_steps``."""
+        span = max(1.0, self.epsilon_fraction * self.total_steps)
+        return self.epsilon_end + (self.epsilon_start - self.epsilon_end) * max(0.0, 1.0 - step / span)
+
+
+DQN_ATARI = DQNConfig()
+"""Nature-DQN-style Atari settings with double DQN, Adam, 8 envs."""
+
+DQN_BENCH = DQNConfig(num_envs=1, buffer_size=100_000, learning_starts=10_000, batch_size=32, train_every=4,
+                      target_update_every=1_000, learning_rate=1e-4, adam_eps=1e-8, double=False)
+"""The settings of benchmarks/dqn_atari.py (SB3's DQN defaults on Atari, learning starts 10k)."""
+
+PRESETS = {"atari": DQN_ATARI, "bench": DQN_BENCH}

@@ -1,0 +1,36 @@
+"""Q-networks: observation -> one value per discrete action."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sensorimotor.policies.modules.cnn import ConvEncoder
+
+
+class QNetwork(nn.Module):
+    """``uint8 [B, k, H, W]`` (pixels, Nature-DQN convolutions) or ``float [B, D]`` (an MLP) -> ``Q [B, A]``.
+
+    With ``dueling`` (Wang et al. 2016) the head splits into a state value ``V [B, 1]`` and advantages
+    ``A [B, A]`` combined as ``V + A - mean(A)``.
+    """
+
+    def __init__(self, obs_shape: tuple[int, ...], num_actions: int, dueling: bool = False, hidden: int = 512):
+        super().__init__()
+        if len(obs_shape) == 3:
+            self.encoder = ConvEncoder(obs_shape, features=hidden)
+        else:
+            self.encoder = nn.Sequential(nn.Linear(int(obs_shape[0]), hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.dueling = dueling
+        if dueling:
+            self.value = nn.Linear(hidden, 1)
+            self.advantage = nn.Linear(hidden, num_actions)
+        else:
+            self.head = nn.Linear(hidden, num_actions)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = self.encoder(obs if obs.dtype == torch.uint8 else obs.float())
+        if self.dueling:
+            a = self.advantage(x)
+            return self.value(x) + a - a.mean(dim=1, keepdim=True)
+        return self.head(x)
