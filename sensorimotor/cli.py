@@ -45,8 +45,10 @@ def _train(argv: list[str]) -> int:
     from sensorimotor.agents.ppo.presets import preset_for
     from sensorimotor.agents.training import TrainArgs, train
 
+    if argv and argv[0] == "dqn":
+        return _train_dqn(argv[1:])
     if not argv or argv[0] != "ppo":
-        raise UserError("usage: sensorimotor train ppo [--env ID] [--preset NAME] [...]; agents: ppo")
+        raise UserError("usage: sensorimotor train {ppo,dqn} [--env ID] [--preset NAME] [...]; agents: ppo, dqn")
     argv = argv[1:]
     # Find the env and preset first: the preset becomes the defaults of every other flag.
     pre = argparse.ArgumentParser(add_help=False)
@@ -61,6 +63,26 @@ def _train(argv: list[str]) -> int:
     args = tyro.cli(TrainArgs, default=default, args=argv, prog="sensorimotor train ppo")
     run_dir = train(args)
     print(f"run directory: {run_dir}")
+    return 0
+
+
+def _train_dqn(argv: list[str]) -> int:
+    import tyro
+
+    from sensorimotor.agents.dqn.config import PRESETS
+    from sensorimotor.agents.dqn.training import DQNTrainArgs, train_dqn
+    from sensorimotor.envs import spec
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--env", default=DQNTrainArgs.env)
+    pre.add_argument("--preset", default="atari")
+    known, _ = pre.parse_known_args(argv)
+    spec(known.env)
+    if known.preset not in PRESETS:
+        raise UserError(f"unknown dqn preset {known.preset!r}; choose from {', '.join(PRESETS)}")
+    default = DQNTrainArgs(env=known.env, preset=known.preset, dqn=PRESETS[known.preset])
+    args = tyro.cli(DQNTrainArgs, default=default, args=argv, prog="sensorimotor train dqn")
+    print(f"run directory: {train_dqn(args)}")
     return 0
 
 

@@ -38,11 +38,13 @@ class ReplayBatch:
     index: torch.Tensor
 
 
-def replay_bytes_per_transition(frame_shape: tuple[int, int]) -> int:
+def replay_bytes_per_transition(frame_shape: tuple[int, ...], frame_itemsize: int = 1) -> int:
     """Bytes one slot costs: the frame, an int16 action, a float32 reward, two flags, an int32 age and
     a transition flag."""
-    h, w = frame_shape
-    return h * w + 2 + 4 + 1 + 1 + 4 + 1
+    size = 1
+    for d in frame_shape:
+        size *= d
+    return size * frame_itemsize + 2 + 4 + 1 + 1 + 4 + 1
 
 
 class FrameReplay:
@@ -54,10 +56,12 @@ class FrameReplay:
         pad: ``"zeros"`` or ``"first"``: what the env puts in a stack before the episode's first frame.
         device: where the buffer lives (CPU RAM by default); sampled batches go to ``sample(device=)``.
         memory_limit_bytes: refuse to allocate beyond this (default: 80% of the machine's RAM).
+        dtype: of the stored frames: uint8 for pixels, float32 for flat observations (``stack = 1``).
     """
 
-    def __init__(self, capacity: int, num_envs: int, frame_shape: tuple[int, int], stack: int = 4,
-                 pad: str = "zeros", device: str | torch.device = "cpu", memory_limit_bytes: int | None = None):
+    def __init__(self, capacity: int, num_envs: int, frame_shape: tuple[int, ...], stack: int = 4,
+                 pad: str = "zeros", device: str | torch.device = "cpu", memory_limit_bytes: int | None = None,
+                 dtype: torch.dtype = torch.uint8):
         if stack < 1:
             raise UserError(f"frame stack must be at least 1, got {stack}")
         if pad not in ("zeros", "first"):
@@ -65,7 +69,7 @@ class FrameReplay:
         slots = capacity // num_envs
         if slots < 2 * stack + 2:
             raise UserError(f"replay capacity {capacity} is too small for {num_envs} envs and a stack of {stack}")
-        need = slots * num_envs * replay_bytes_per_transition(frame_shape)
+        need = slots * num_envs * replay_bytes_per_transition(frame_shape, torch.empty((), dtype=dtype).element_size())
         limit = memory_limit_bytes if memory_limit_bytes is not None else int(0.8 * _total_ram())
         if need > limit:
             raise UserError(f"a replay of {capacity:,} transitions of {frame_shape[0]}x{frame_shape[1]} frames needs "
@@ -74,7 +78,7 @@ class FrameReplay:
         self.frame_shape = tuple(frame_shape)
         self.device = torch.device(device)
         n, t = num_envs, slots
-        self.frames = torch.zeros((n, t, *frame_shape), dtype=torch.uint8, device=self.device)
+        self.frames = torch.zeros((n, t, *frame_shape), dtype=dtype, device=self.device)
         self.action = torch.zeros((n, t), dtype=torch.int16, device=self.device)
         self.reward = torch.zeros((n, t), dtype=torch.float32, device=self.device)
         self.terminated = torch.zeros((n, t), dtype=torch.bool, device=self.device)

@@ -1,0 +1,118 @@
+"""``train dqn``: builds env, agent, replay and the off-policy runner, or resumes a run directory.
+
+A resumed run restores the weights, the optimizer and the step counter, and starts with an empty
+replay (a million Atari frames are 7 GB: checkpoints stay small and fast); it refills for
+``learning_starts`` steps before updating again, and says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import torch
+
+from sensorimotor.agents.dqn.agent import DQN
+from sensorimotor.agents.dqn.config import DQNConfig
+from sensorimotor.agents.off_policy_runner import OffPolicyRunner
+from sensorimotor.envs import make_vec
+from sensorimotor.envs.registry import spec
+from sensorimotor.errors import UserError, check
+from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from sensorimotor.utils.logging import MetricsLogger
+from sensorimotor.utils.seeding import rng_state, seed_everything, set_rng_state
+
+
+@dataclass(frozen=True)
+class DQNTrainArgs:
+    """Train a DQN agent on a registered env with discrete actions."""
+
+    env: str = "ALE/Pong-v5"
+    preset: str | None = None
+    """``atari`` (default) or ``bench`` (see agents/dqn/config.py)."""
+    backend: str | None = None
+    seed: int = 0
+    run_dir: str | None = None
+    resume: str | None = None
+    checkpoint_every: int = 250_000
+    wandb: bool = False
+    progress: bool = True
+    dqn: DQNConfig = field(default_factory=DQNConfig)
+
+
+def build_dqn_env(args: DQNTrainArgs, num_envs: int | None = None, training: bool = True):
+    kwargs = {}
+    if "atari" in spec(args.env).tags and (args.backend or spec(args.env).default_backend) == "ale":
+        kwargs["life_loss_terminal"] = args.dqn.life_loss_terminal and training
+    env = make_vec(args.env, num_envs or args.dqn.num_envs, backend=args.backend, device=args.dqn.device, **kwargs)
+    check(isinstance(env.single_action_space, gym.spaces.Discrete),
+          f"{args.env} has {env.single_action_space} actions; DQN needs a discrete action space (use ppo).")
+    return env
+
+
+def train_dqn(args: DQNTrainArgs) -> str:
+    resume_from = args.resume
+    if resume_from:
+        args = _resume_args(resume_from)
+    config = args.dqn
+    config.validate()
+    seed_everything(args.seed)
+    torch.set_num_threads(torch.get_num_threads())
+    env = build_dqn_env(args)
+    agent = DQN(config, tuple(env.single_observation_space.shape), int(env.single_action_space.n))
+    run_dir = args.run_dir or os.path.join("runs", f"{args.env.replace('/', '-')}-dqn-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(run_dir, exist_ok=True)
+    config_path = os.path.join(run_dir, "config.json")
+    with open(config_path, "w") as f:
+        json.dump({"agent": "dqn", **dataclasses.asdict(dataclasses.replace(args, resume=None, run_dir=run_dir))}, f, indent=2)
+    step = _restore(resume_from, agent) if resume_from else 0
+
+    def save(at: int) -> None:
+        state = {"step": at, "agent": "dqn", "optimizer": agent.optimizer.state_dict(), "updates": agent.updates,
+                 "rng": rng_state()}
+        save_checkpoint(run_dir, at, agent.weights(), state)
+
+    logger = MetricsLogger(run_dir, json.load(open(config_path)), use_wandb=args.wandb)
+    runner = OffPolicyRunner(agent, env, logger, save, args.checkpoint_every, step, seed=args.seed + step,
+                             progress_bar=args.progress)
+    if resume_from:
+        runner.learning_starts_offset = step
+        print(f"resuming {run_dir} from step {step} with an empty replay: it refills for "
+              f"{config.learning_starts} steps before updates continue")
+    try:
+        runner.learn()
+    finally:
+        logger.close()
+        env.close()
+    return run_dir
+
+
+def _resume_args(run_dir: str) -> DQNTrainArgs:
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isfile(path):
+        raise UserError(f"cannot resume {run_dir}: no config.json there (not a run directory).")
+    saved = json.load(open(path))
+    if saved.get("agent") != "dqn":
+        raise UserError(f"cannot resume {run_dir} with dqn: it was trained by {saved.get('agent')!r}.")
+    names = {f.name for f in dataclasses.fields(DQNConfig)}
+    dqn = DQNConfig(**{k: v for k, v in saved.get("dqn", {}).items() if k in names})
+    fields = {f.name for f in dataclasses.fields(DQNTrainArgs)} - {"dqn", "run_dir", "resume"}
+    return DQNTrainArgs(**{k: v for k, v in saved.items() if k in fields}, dqn=dqn, run_dir=run_dir)
+
+
+def _restore(run_dir: str, agent: DQN) -> int:
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise UserError(f"cannot resume {run_dir}: it has no complete checkpoint yet.")
+    weights, state = load_checkpoint(path, agent.device)
+    if state.get("agent") != "dqn":
+        raise UserError(f"checkpoint {path} belongs to agent {state.get('agent')!r}, not dqn.")
+    agent.load_weights(weights)
+    agent.optimizer.load_state_dict(state["optimizer"])
+    agent.updates = int(state.get("updates", 0))
+    set_rng_state(state["rng"])
+    return int(state["step"])

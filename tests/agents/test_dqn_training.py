@@ -1,0 +1,43 @@
+"""``sensorimotor train dqn`` end to end on Atari (ale backend) with a tiny budget, resume with an
+empty replay, and the bad inputs that must fail in one line."""
+
+import json
+import os
+
+from tests.helpers import run_cli
+
+TINY = ["--dqn.num-envs", "2", "--dqn.total-steps", "600", "--dqn.learning-starts", "200", "--dqn.buffer-size",
+        "2000", "--dqn.train-every", "8", "--dqn.target-update-every", "100", "--checkpoint-every", "300",
+        "--no-progress"]
+
+
+def test_train_dqn_on_pong_then_resume(tmp_path):
+    run_dir = str(tmp_path / "pong")
+    result = run_cli("train", "dqn", "--env", "ALE/Pong-v5", "--run-dir", run_dir, *TINY, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
+    assert metrics[-1]["step"] == 600 and "loss" in metrics[-1] and metrics[-1]["replay_size"] > 500
+    assert sorted(os.listdir(os.path.join(run_dir, "checkpoints"))) == ["step_300", "step_600"]
+    config = json.load(open(os.path.join(run_dir, "config.json")))
+    assert config["agent"] == "dqn"
+    # Resume a copy of the run, stopped at step 300, to the end with more steps.
+    config["dqn"]["total_steps"] = 900
+    json.dump(config, open(os.path.join(run_dir, "config.json"), "w"))
+    result = run_cli("train", "dqn", "--resume", run_dir, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "from step 600 with an empty replay" in result.stdout
+    assert json.loads(open(os.path.join(run_dir, "metrics.jsonl")).readlines()[-1])["step"] == 900
+
+
+def test_bad_dqn_input_fails_in_one_line(tmp_path):
+    cases = [
+        (["--env", "Pendulum-v1"], "discrete action space"),
+        (["--env", "ALE/Pongg-v5"], "Did you mean: ALE/Pong-v5"),
+        (["--preset", "fast"], "unknown dqn preset"),
+        (["--dqn.n-step", "0"], "n_step"),
+        (["--dqn.buffer-size", "100000000000"], "GiB"),
+    ]
+    for flags, message in cases:
+        result = run_cli("train", "dqn", *flags, "--run-dir", str(tmp_path / "bad"), "--no-progress", timeout=300)
+        assert result.returncode == 2 and message in result.stderr, (flags, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr
