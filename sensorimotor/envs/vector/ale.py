@@ -23,7 +23,8 @@ from sensorimotor.envs.core import EpisodeStats
 class AleVecEnv:
     """Args:
         game: ALE ROM id (``pong``, ``breakout``...).
-        num_envs: parallel games, stepped by ``num_threads`` C++ threads (0: one per core).
+        num_envs: parallel games, stepped by ``num_threads`` C++ threads (0: one per env, at most one
+            per core; more threads than envs only contend with the learner's).
         life_loss_terminal: a lost life terminates the step (training only).
         repeat_action_probability: sticky actions.
         noop_max: most no-op actions after a reset.
@@ -35,7 +36,11 @@ class AleVecEnv:
                  life_loss_terminal: bool = True, repeat_action_probability: float = 0.25, noop_max: int = 30,
                  stack: int = 4, frame_skip: int = 4, max_frames: int = 108_000, num_threads: int = 0,
                  full_action_space: bool = False, use_fire_reset: bool = False):
+        import os
+
         from ale_py.vector_env import AtariVectorEnv
+
+        num_threads = num_threads or min(num_envs, os.cpu_count() or 1)
 
         self.game = game
         self.num_envs = num_envs

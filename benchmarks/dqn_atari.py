@@ -1,0 +1,139 @@
+"""DQN on ALE/Pong-v5: ours against Stable-Baselines3's DQN in one process run, same settings (Nature
+CNN, buffer 100k, batch 32, one update every 4 steps, target update every 1000 steps, learning starts
+10k, one env). Prints training steps/s after learning starts for both and the ratio, and the raw env
+throughput of our ``ale`` backend against gymnasium's vector env at 8 envs.
+
+    .venv/bin/python benchmarks/dqn_atari.py [--steps 3000] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.common import machine_line  # noqa: E402
+
+LEARNING_STARTS = 10_000
+
+
+class Clock:
+    """A logger that records (step, time); the rate after learning starts comes from it."""
+
+    def __init__(self):
+        self.marks = []
+
+    def log(self, step, metrics):
+        self.marks.append((step, time.perf_counter()))
+
+    def close(self):
+        pass
+
+
+def ours(steps: int, seed: int) -> float:
+    from sensorimotor.agents.dqn import DQN, DQN_BENCH
+    from sensorimotor.agents.off_policy_runner import OffPolicyRunner
+    from sensorimotor.envs import make_vec
+
+    torch.manual_seed(seed)
+    config = DQN_BENCH.__class__(**{**DQN_BENCH.__dict__, "total_steps": LEARNING_STARTS + steps})
+    env = make_vec("ALE/Pong-v5", 1, backend="ale", life_loss_terminal=False)
+    agent = DQN(config, (4, 84, 84), int(env.single_action_space.n))
+    clock = Clock()
+    runner = OffPolicyRunner(agent, env, clock, save=lambda s: None, checkpoint_every=10**12, seed=seed,
+                             progress_bar=False, log_every=500)
+    runner.learn()
+    env.close()
+    return _rate_after_start(clock.marks)
+
+
+def sb3(steps: int, seed: int) -> float:
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    import ale_py
+    import gymnasium as gym
+
+    gym.register_envs(ale_py)
+    env = VecFrameStack(make_atari_env("ALE/Pong-v5", n_envs=1, seed=seed, env_kwargs={"frameskip": 1}), 4)
+
+    class Marks(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.marks = []
+
+        def _on_step(self):
+            if self.num_timesteps % 500 == 0:
+                self.marks.append((self.num_timesteps, time.perf_counter()))
+            return True
+
+    model = DQN("CnnPolicy", env, buffer_size=100_000, learning_starts=LEARNING_STARTS, batch_size=32,
+                train_freq=4, gradient_steps=1, target_update_interval=1000, learning_rate=1e-4, seed=seed,
+                optimize_memory_usage=False, verbose=0)
+    callback = Marks()
+    model.learn(LEARNING_STARTS + steps, callback=callback)
+    env.close()
+    return _rate_after_start(callback.marks)
+
+
+def _rate_after_start(marks):
+    after = [(s, t) for s, t in marks if s >= LEARNING_STARTS + 500]
+    (s0, t0), (s1, t1) = after[0], after[-1]
+    return (s1 - s0) / (t1 - t0)
+
+
+def env_throughput(num_envs: int = 8, steps: int = 2000) -> tuple[float, float]:
+    """Env steps/s of our ale backend and of gymnasium's SyncVectorEnv over the wrapper path."""
+    import gymnasium as gym
+
+    from sensorimotor.envs import make_vec
+    from sensorimotor.envs.atari_ids import make_atari
+
+    ale = make_vec("ALE/Pong-v5", num_envs, backend="ale")
+    ale.reset(seed=0)
+    actions = torch.randint(0, 6, (steps, num_envs))
+    t = time.perf_counter()
+    for a in actions:
+        ale.step(a)
+    ours_rate = steps * num_envs / (time.perf_counter() - t)
+    ale.close()
+    vec = gym.vector.SyncVectorEnv([lambda: make_atari("Pong") for _ in range(num_envs)])
+    vec.reset(seed=0)
+    t = time.perf_counter()
+    for a in actions[: steps // 4]:
+        vec.step(a.numpy())
+    gym_rate = steps // 4 * num_envs / (time.perf_counter() - t)
+    vec.close()
+    return ours_rate, gym_rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=3000, help="training steps timed after learning starts")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    print(machine_line())
+    a, b = [], []
+    for i in range(args.repeats):
+        b.append(sb3(args.steps, i))
+        a.append(ours(args.steps, i))
+        print(f"repeat {i}: SB3 {b[-1]:.1f} steps/s, ours {a[-1]:.1f} steps/s", flush=True)
+    print(f"dqn_atari_cpu: ours {statistics.median(a):.1f} steps/s, SB3 {statistics.median(b):.1f} steps/s, "
+          f"ratio {statistics.median(a) / statistics.median(b):.2f}")
+    ours_rate, gym_rate = env_throughput()
+    print(f"ale_env_throughput_8: ale backend {ours_rate:.0f} steps/s, gymnasium SyncVectorEnv {gym_rate:.0f} "
+          f"steps/s, ratio {ours_rate / gym_rate:.1f}")
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()
