@@ -9,7 +9,6 @@ exit with code 2.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 

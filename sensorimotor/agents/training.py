@@ -20,18 +20,18 @@ from sensorimotor.utils.seeding import rng_state, seed_everything, set_rng_state
 
 
 @dataclass(frozen=True)
-class TrainArgs:
-    """Train an agent on a registered env."""
+class RunArgs:
+    """What every training run takes, whatever the agent."""
 
     env: str = "HalfCheetah-v5"
     """Registered env id (``sensorimotor.envs.list_envs()``)."""
     preset: str | None = None
-    """Named PPO preset; default: the env's own preset (see agents/ppo/presets.py)."""
+    """Named preset of the agent's config; default: the env's own (see agents/<agent>/presets.py)."""
     backend: str | None = None
-    """Vector backend (``sync``, ``mujoco``); default: the env's fastest."""
+    """Vector backend (``sync``, ``mujoco``, ``ale``...); default: the env's fastest."""
     seed: int = 0
     run_dir: str | None = None
-    """Where config, metrics, checkpoints and videos go; default ``runs/<env>-ppo-s<seed>-<time>``."""
+    """Where config, metrics, checkpoints and videos go; default ``runs/<env>-<agent>-s<seed>-<time>``."""
     resume: str | None = None
     """A run directory to continue from its last complete checkpoint (other flags are ignored)."""
     checkpoint_every: int = 100_000
@@ -40,6 +40,12 @@ class TrainArgs:
     """Also log to wandb (offline mode when not logged in)."""
     progress: bool = True
     """Show a progress bar with steps/s and recent return."""
+
+
+@dataclass(frozen=True)
+class TrainArgs(RunArgs):
+    """Train a PPO agent on a registered env."""
+
     ppo: PPOConfig = field(default_factory=PPOConfig)
 
 
@@ -84,7 +90,8 @@ def train(args: TrainArgs) -> str:
     return run_dir
 
 
-def _resume_args(run_dir: str) -> TrainArgs:
+def read_run_config(run_dir: str, agent: str) -> dict:
+    """The saved ``config.json`` of a run that ``agent`` trained, or a one-line :class:`UserError`."""
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         raise UserError(f"cannot resume {run_dir}: no config.json there (not a run directory).")
@@ -92,9 +99,24 @@ def _resume_args(run_dir: str) -> TrainArgs:
         saved = json.load(open(path))
     except json.JSONDecodeError as exc:
         raise UserError(f"cannot resume {run_dir}: config.json is not valid JSON ({exc}).") from None
-    if saved.get("agent") != "ppo":
-        raise UserError(f"cannot resume {run_dir} with ppo: it was trained by {saved.get('agent')!r}.")
-    return args_from_dict(saved, run_dir=run_dir)
+    if saved.get("agent") != agent:
+        raise UserError(f"cannot resume {run_dir} with {agent}: it was trained by {saved.get('agent')!r}.")
+    return saved
+
+
+def load_latest(run_dir: str, agent: str, device) -> tuple[dict, dict, str]:
+    """Weights, state and path of the last complete checkpoint of a run that ``agent`` trained."""
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise UserError(f"cannot resume {run_dir}: it has no complete checkpoint yet.")
+    weights, state = load_checkpoint(path, device)
+    if state.get("agent") != agent:
+        raise UserError(f"checkpoint {path} belongs to agent {state.get('agent')!r}, not {agent}.")
+    return weights, state, path
+
+
+def _resume_args(run_dir: str) -> TrainArgs:
+    return args_from_dict(read_run_config(run_dir, "ppo"), run_dir=run_dir)
 
 
 def args_from_dict(saved: dict, run_dir: str | None = None) -> TrainArgs:
@@ -108,12 +130,7 @@ def args_from_dict(saved: dict, run_dir: str | None = None) -> TrainArgs:
 
 
 def _restore(run_dir: str, agent: PPO, stateful: dict) -> int:
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        raise UserError(f"cannot resume {run_dir}: it has no complete checkpoint yet.")
-    weights, state = load_checkpoint(path, agent.device)
-    if state.get("agent") != "ppo":
-        raise UserError(f"checkpoint {path} belongs to agent {state.get('agent')!r}, not ppo.")
+    weights, state, path = load_latest(run_dir, "ppo", agent.device)
     agent.load_weights(weights)
     agent.opt_state = state["optimizer"]
     for key, wrapper in stateful.items():

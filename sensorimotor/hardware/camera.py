@@ -132,7 +132,27 @@ class Camera(ABC):
         return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
 
 
-class MockCamera(Camera):
+class _PacedCamera(Camera):
+    """A synthetic source that produces frames at ``rate`` frames per second on its own clock."""
+
+    rate: float
+
+    def _open(self) -> None:
+        self._next = time.monotonic()
+
+    def _wait_for_next_frame(self) -> None:
+        self._next += 1.0 / self.rate
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        else:  # fell behind (slow render, frame rate change): restart the clock rather than burst
+            self._next = time.monotonic()
+
+    def _close(self) -> None:
+        pass
+
+
+class MockCamera(_PacedCamera):
     """A moving gradient at ``fps``. Fault switches for tests: ``freeze()`` (repeat one image),
     ``unplug()`` (the source ends), ``slow_down(fps)`` (frame rate collapse)."""
 
@@ -153,16 +173,8 @@ class MockCamera(Camera):
     def slow_down(self, fps: float) -> None:
         self.rate = fps
 
-    def _open(self) -> None:
-        self._next = time.monotonic()
-
     def _grab(self) -> np.ndarray | None:
-        self._next += 1.0 / self.rate
-        delay = self._next - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            self._next = time.monotonic()
+        self._wait_for_next_frame()
         if self._gone:
             return None
         if not self._frozen:
@@ -171,9 +183,6 @@ class MockCamera(Camera):
         x = np.arange(self.width, dtype=np.uint16)[None, :]
         base = ((x + y + 3 * self._n) % 256).astype(np.uint8)
         return np.stack([base, base[::-1], np.full_like(base, self._n % 256)], axis=-1)
-
-    def _close(self) -> None:
-        pass
 
 
 class OpenCVCamera(Camera):
@@ -245,7 +254,7 @@ class RealSenseCamera(Camera):
             self._pipeline.stop()
 
 
-class SimCamera(Camera):
+class SimCamera(_PacedCamera):
     """Frames from ``render()`` (e.g. a MuJoCo renderer over one of our scenes) at ``fps``."""
 
     def __init__(self, render, fps: float = 30.0, name: str = "sim"):
@@ -253,18 +262,9 @@ class SimCamera(Camera):
         self.render, self.rate = render, fps
         self._next = 0.0
 
-    def _open(self) -> None:
-        self._next = time.monotonic()
-
     def _grab(self) -> np.ndarray | None:
-        self._next += 1.0 / self.rate
-        delay = self._next - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+        self._wait_for_next_frame()
         return np.ascontiguousarray(self.render(), dtype=np.uint8)
-
-    def _close(self) -> None:
-        pass
 
 
 def open_camera(uri: str) -> Camera:

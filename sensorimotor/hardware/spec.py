@@ -14,6 +14,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 ACTION_SEMANTICS = ("position", "velocity", "effort")
 
 
@@ -107,17 +109,13 @@ class RobotSpec:
             d[key] = tuple(float(v) for v in d.get(key, ()))
         return cls(**d)
 
-    def to_raw(self, values) -> "np.ndarray":
+    def to_raw(self, values) -> np.ndarray:
         """Policy-frame joint values ``[J]`` to the driver's frame: ``sign * value + offset``."""
-        import numpy as np
-
         return np.array([j.sign for j in self.joints]) * np.asarray(values, dtype=np.float64) + \
             np.array([j.offset for j in self.joints])
 
-    def from_raw(self, raw) -> "np.ndarray":
+    def from_raw(self, raw) -> np.ndarray:
         """The driver's joint readings ``[J]`` to the policy's frame (inverse of :meth:`to_raw`)."""
-        import numpy as np
-
         return (np.asarray(raw, dtype=np.float64) - np.array([j.offset for j in self.joints])) / \
             np.array([j.sign for j in self.joints])
 

@@ -14,33 +14,25 @@ import time
 from dataclasses import dataclass, field
 
 import gymnasium as gym
-import torch
 
 from sensorimotor.agents.dqn.agent import DQN
 from sensorimotor.agents.dqn.config import DQNConfig
 from sensorimotor.agents.off_policy_runner import OffPolicyRunner
+from sensorimotor.agents.training import RunArgs, load_latest, read_run_config
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.registry import spec
-from sensorimotor.errors import UserError, check
-from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from sensorimotor.errors import check
+from sensorimotor.utils.checkpoint import save_checkpoint
 from sensorimotor.utils.logging import MetricsLogger
 from sensorimotor.utils.seeding import rng_state, seed_everything, set_rng_state
 
 
 @dataclass(frozen=True)
-class DQNTrainArgs:
+class DQNTrainArgs(RunArgs):
     """Train a DQN agent on a registered env with discrete actions."""
 
     env: str = "ALE/Pong-v5"
-    preset: str | None = None
-    """``atari`` (default) or ``bench`` (see agents/dqn/config.py)."""
-    backend: str | None = None
-    seed: int = 0
-    run_dir: str | None = None
-    resume: str | None = None
     checkpoint_every: int = 250_000
-    wandb: bool = False
-    progress: bool = True
     dqn: DQNConfig = field(default_factory=DQNConfig)
 
 
@@ -61,7 +53,6 @@ def train_dqn(args: DQNTrainArgs) -> str:
     config = args.dqn
     config.validate()
     seed_everything(args.seed)
-    torch.set_num_threads(torch.get_num_threads())
     env = build_dqn_env(args)
     agent = DQN(config, tuple(env.single_observation_space.shape), int(env.single_action_space.n))
     run_dir = args.run_dir or os.path.join("runs", f"{args.env.replace('/', '-')}-dqn-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -92,12 +83,7 @@ def train_dqn(args: DQNTrainArgs) -> str:
 
 
 def _resume_args(run_dir: str) -> DQNTrainArgs:
-    path = os.path.join(run_dir, "config.json")
-    if not os.path.isfile(path):
-        raise UserError(f"cannot resume {run_dir}: no config.json there (not a run directory).")
-    saved = json.load(open(path))
-    if saved.get("agent") != "dqn":
-        raise UserError(f"cannot resume {run_dir} with dqn: it was trained by {saved.get('agent')!r}.")
+    saved = read_run_config(run_dir, "dqn")
     names = {f.name for f in dataclasses.fields(DQNConfig)}
     dqn = DQNConfig(**{k: v for k, v in saved.get("dqn", {}).items() if k in names})
     fields = {f.name for f in dataclasses.fields(DQNTrainArgs)} - {"dqn", "run_dir", "resume"}
@@ -105,12 +91,7 @@ def _resume_args(run_dir: str) -> DQNTrainArgs:
 
 
 def _restore(run_dir: str, agent: DQN) -> int:
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        raise UserError(f"cannot resume {run_dir}: it has no complete checkpoint yet.")
-    weights, state = load_checkpoint(path, agent.device)
-    if state.get("agent") != "dqn":
-        raise UserError(f"checkpoint {path} belongs to agent {state.get('agent')!r}, not dqn.")
+    weights, state, _ = load_latest(run_dir, "dqn", agent.device)
     agent.load_weights(weights)
     agent.optimizer.load_state_dict(state["optimizer"])
     agent.updates = int(state.get("updates", 0))
