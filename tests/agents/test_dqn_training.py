@@ -28,6 +28,23 @@ def test_train_dqn_on_pong_then_resume(tmp_path):
     assert "from step 600 with an empty replay" in result.stdout
     assert json.loads(open(os.path.join(run_dir, "metrics.jsonl")).readlines()[-1])["step"] == 900
 
+    # Evaluation with the Atari protocol on the ale backend, then with video on the wrapper path.
+    result = run_cli("evaluate", run_dir, "--episodes", "2", "--epsilon", "0.05", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert summary["episodes"] == 2 and summary["step"] == 900
+    assert summary["protocol"] == {"epsilon": 0.05, "sticky_actions": 0.25, "noop_max": 30,
+                                   "life_loss_terminal": False, "max_frames": 108_000}
+    assert -21 <= summary["return_min"] <= summary["return_max"] <= 21 and summary["length_min"] > 500  # whole games
+    result = run_cli("evaluate", run_dir, "--episodes", "1", "--video", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    video = json.loads(result.stdout)["videos"][0]
+    import imageio.v3 as iio
+
+    frames = iio.imread(video)
+    assert frames.shape[1:] == (210, 160, 3)  # the emulator's full-colour frames, not the agent's 84x84 gray
+    assert len(frames) > 500 and frames[..., 0].std() > 1 and not (frames[..., 0] == frames[..., 1]).all()
+
 
 def test_bad_dqn_input_fails_in_one_line(tmp_path):
     cases = [

@@ -1,0 +1,63 @@
+"""Evaluating a DQN run with the Atari protocol (Machado et al. 2018, the v5 defaults):
+
+- epsilon-greedy with ``epsilon`` (0.001 by default; 0.05 reproduces Mnih et al. 2015), stated in
+  the summary;
+- sticky actions with probability 0.25 and up to 30 no-ops after a reset;
+- whole games: no life-loss terminals, 108k emulator frames at most.
+
+Without video the games run on the ``ale`` backend; with video on the gymnasium wrapper path (the same
+preprocessed observations, tested equal), whose emulator renders the full-colour frames the MP4 shows.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from sensorimotor.agents.dqn.agent import DQN
+from sensorimotor.agents.dqn.training import DQNTrainArgs, _resume_args
+from sensorimotor.agents.training import load_latest
+from sensorimotor.envs import make_vec
+from sensorimotor.envs.registry import spec
+
+PROTOCOL = {"sticky_actions": 0.25, "noop_max": 30, "life_loss_terminal": False, "max_frames": 108_000}
+
+
+def load_dqn_run(run_dir: str) -> tuple[DQNTrainArgs, DQN, dict, str]:
+    args = _resume_args(run_dir)
+    weights, state, path = load_latest(run_dir, "dqn", args.dqn.device)
+    env = make_vec(args.env, 1, backend="sync")
+    agent = DQN(args.dqn, tuple(env.single_observation_space.shape), int(env.single_action_space.n))
+    env.close()
+    agent.load_weights(weights)
+    return args, agent, state, path
+
+
+def make_eval_env(args: DQNTrainArgs, num_envs: int, video: bool):
+    atari = "atari" in spec(args.env).tags
+    if video:
+        return make_vec(args.env, 1, backend="sync", render_mode="rgb_array")
+    if atari:
+        return make_vec(args.env, num_envs, backend="ale", life_loss_terminal=False)
+    return make_vec(args.env, num_envs, backend=args.backend)
+
+
+@torch.inference_mode()
+def run_dqn_episodes(agent: DQN, env, episodes: int, epsilon: float, seed: int):
+    """Returns, lengths and whether each episode terminated (rather than hit its frame cap)."""
+    returns, lengths, ended = [], [], []
+    obs = env.reset(seed=seed)
+    while len(returns) < episodes:
+        obs, _, terminated, truncated, info = env.step(agent.act(obs, epsilon))
+        end = info.get("episode_end", terminated | truncated).cpu().numpy()
+        if end.any():
+            returns += info["episode_return"].cpu().numpy()[end].tolist()
+            lengths += info["episode_length"].cpu().numpy()[end].tolist()
+            ended += terminated.cpu().numpy()[end].tolist()
+    return returns[:episodes], lengths[:episodes], [bool(e) for e in ended[:episodes]]
+
+
+def protocol_summary(args: DQNTrainArgs, epsilon: float) -> dict:
+    out = {"epsilon": epsilon}
+    if "atari" in spec(args.env).tags:
+        out.update(PROTOCOL)
+    return out
