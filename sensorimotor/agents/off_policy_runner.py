@@ -6,18 +6,22 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from sensorimotor.agents.buffers.replay import FrameReplay
 
 
-def make_replay(config, obs_shape: tuple[int, ...], num_envs: int) -> FrameReplay:
-    """Pixel observations ``[k, H, W]`` store one frame per step (stacks rebuilt by index); flat ones
-    ``[D]`` store the whole observation as float32 with a stack of 1."""
-    if len(obs_shape) == 3:
-        return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape[1:]), stack=int(obs_shape[0]))
-    return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape), stack=1, dtype=torch.float32)
+def make_replay(config, obs_shape: tuple[int, ...], num_envs: int, frame_stack: int | None,
+                pixels: bool) -> FrameReplay:
+    """Frame-stacked observations ``[k, H, W]`` (the env's ``metadata["frame_stack"] = k``) store one
+    frame per step, stacks rebuilt by index; any other observation is stored whole (a stack of 1),
+    uint8 for pixels and float32 otherwise."""
+    if frame_stack:
+        return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape[1:]), stack=int(frame_stack))
+    return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape), stack=1,
+                       dtype=torch.uint8 if pixels else torch.float32)
 
 
 class OffPolicyRunner:
@@ -34,9 +38,11 @@ class OffPolicyRunner:
         self.agent, self.env, self.logger, self.save = agent, env, logger, save
         self.checkpoint_every, self.global_step, self.seed = checkpoint_every, global_step, seed
         self.progress_bar, self.log_every = progress_bar, log_every
-        obs_shape = tuple(env.single_observation_space.shape)
-        self.flat = len(obs_shape) != 3
-        self.replay = make_replay(agent.config, obs_shape, env.num_envs)
+        space = env.single_observation_space
+        frame_stack = env.metadata.get("frame_stack")
+        self.flat = not frame_stack  # whole observations, stored as a stack of one
+        self.replay = make_replay(agent.config, tuple(space.shape), env.num_envs, frame_stack,
+                                  pixels=space.dtype == np.uint8)
         self.learning_starts_offset = 0  # a resumed run refills its (empty) replay before updating
 
     def _stacked(self, obs: torch.Tensor) -> torch.Tensor:

@@ -41,7 +41,9 @@ def make_atari(game: str, render_mode: str | None = None, repeat_action_probabil
                    full_action_space=full_action_space, max_num_frames_per_episode=MAX_FRAMES, render_mode=render_mode)
     env = gym.wrappers.AtariPreprocessing(env, noop_max=noop_max, frame_skip=4, screen_size=84,
                                           terminal_on_life_loss=False, grayscale_obs=True, scale_obs=False)
-    return gym.wrappers.FrameStackObservation(env, stack, padding_type="zero")
+    env = gym.wrappers.FrameStackObservation(env, stack, padding_type="zero")
+    env.metadata = {**env.metadata, "frame_stack": stack}  # the leading axis is time: replays store one frame
+    return env
 
 
 def _make_ale(rom: str, num_envs: int, device, **kwargs):

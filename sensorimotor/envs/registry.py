@@ -20,7 +20,7 @@ from sensorimotor.errors import UserError, check
 # Modules that register tasks when imported. Loaded on first lookup, so that `envs` need not import
 # `sim` (the dependency points from sim to envs).
 _PROVIDERS = ("sensorimotor.envs.gymnasium_ids", "sensorimotor.envs.pomdp_ids", "sensorimotor.envs.vizdoom_ids",
-              "sensorimotor.envs.atari_ids",
+              "sensorimotor.envs.atari_ids", "sensorimotor.envs.minatar_ids",
               "sensorimotor.sim.locomotion",
               "sensorimotor.sim.memory")
 

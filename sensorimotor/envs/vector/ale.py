@@ -53,7 +53,8 @@ class AleVecEnv:
             full_action_space=full_action_space, use_fire_reset=use_fire_reset)
         self.single_observation_space = gym.spaces.Box(0, 255, (stack, 84, 84), np.uint8)
         self.single_action_space = gym.spaces.Discrete(int(self._env.single_action_space.n))
-        self.metadata = {"render_modes": [], "autoreset_mode": "same_step"}
+        # frame_stack: the observation's leading axis is time, so a replay stores one frame per step.
+        self.metadata = {"render_modes": [], "autoreset_mode": "same_step", "frame_stack": stack}
         self._stats = EpisodeStats(num_envs)
         self._frame_number = np.zeros(num_envs, dtype=np.int64)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sensorimotor.policies.modules.cnn import ConvEncoder
+from sensorimotor.policies.modules.cnn import ConvEncoder, SmallConvEncoder
 
 
 class QNetwork(nn.Module):
-    """``uint8 [B, k, H, W]`` (pixels, Nature-DQN convolutions) or ``float [B, D]`` (an MLP) -> ``Q [B, A]``.
+    """``uint8 [B, C, H, W]`` (pixels: Nature-DQN convolutions, or MinAtar's single small one below 36
+    pixels) or ``float [B, D]`` (an MLP) -> ``Q [B, A]``.
 
     With ``dueling`` (Wang et al. 2016) the head splits into a state value ``V [B, 1]`` and advantages
     ``A [B, A]`` combined as ``V + A - mean(A)``.
@@ -17,7 +18,9 @@ class QNetwork(nn.Module):
 
     def __init__(self, obs_shape: tuple[int, ...], num_actions: int, dueling: bool = False, hidden: int = 512):
         super().__init__()
-        if len(obs_shape) == 3:
+        if len(obs_shape) == 3 and min(obs_shape[1:]) < 36:  # too small for the Nature strides (MinAtar)
+            self.encoder = SmallConvEncoder(obs_shape, features=hidden)
+        elif len(obs_shape) == 3:
             self.encoder = ConvEncoder(obs_shape, features=hidden)
         else:
             self.encoder = nn.Sequential(nn.Linear(int(obs_shape[0]), hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())

@@ -29,3 +29,21 @@ class ConvEncoder(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.linear(self.convs(obs.to(torch.float32) / 255.0))
+
+
+class SmallConvEncoder(nn.Module):
+    """``uint8 or float [B, C, H, W]`` (0-255) small images (MinAtar's 10x10) -> ``[B, features]``.
+
+    The MinAtar paper's network (Young & Tian 2019): one 3x3 convolution with 16 filters, stride 1,
+    ReLU, then one linear layer.
+    """
+
+    def __init__(self, obs_shape: tuple[int, int, int], features: int = 128):
+        super().__init__()
+        channels, height, width = obs_shape
+        self.conv = nn.Sequential(nn.Conv2d(channels, 16, 3, stride=1), nn.ReLU(), nn.Flatten())
+        self.linear = nn.Sequential(nn.Linear(16 * (height - 2) * (width - 2), features), nn.ReLU())
+        self.features = features
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.conv(obs.to(torch.float32) / 255.0))
