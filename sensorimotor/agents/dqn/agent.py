@@ -6,7 +6,8 @@ Loss for a batch of n-step transitions from the replay (``agents/buffers/replay.
     y = R + discount * (1 - terminated) * max_a Q_target(s', a)                     (plain DQN)
     loss = Huber(Q_online(s, a) - y)
 
-``R`` is the discounted n-step reward sum and ``discount = gamma ** steps`` (fewer than n steps when the
+``R`` is the discounted n-step sum of the stored rewards (the runner clips each one before storing
+it when ``reward_clip`` is on) and ``discount = gamma ** steps`` (fewer than n steps when the
 episode ended); truncated transitions keep the bootstrap, terminated ones drop it.
 """
 
@@ -58,11 +59,10 @@ class DQN:
     # -- learning -----------------------------------------------------------------------------------
     def update(self, batch: ReplayBatch) -> dict[str, float]:
         c = self.config
-        reward = batch.reward.clamp(-1.0, 1.0) if c.reward_clip and c.n_step == 1 else batch.reward
         with torch.no_grad():
             next_q_target = self.target(batch.next_obs)
             next_q_online = self.q(batch.next_obs) if c.double else None
-            y = td_targets(reward, batch.discount, batch.terminated, next_q_target, next_q_online)
+            y = td_targets(batch.reward, batch.discount, batch.terminated, next_q_target, next_q_online)
         q = self.q(batch.obs).gather(1, batch.action[:, None]).squeeze(1)
         loss = F.smooth_l1_loss(q, y)
         self.optimizer.zero_grad(set_to_none=True)
