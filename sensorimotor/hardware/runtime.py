@@ -135,19 +135,25 @@ class DeployLoop:
 
     def _next_state(self, last_goal: int) -> State:
         """The state answering our last goal (lockstep) or the newest one; reopens the session if
-        the server went away, up to ``reconnects`` times."""
-        for attempt in range(self.reconnects + 1):
+        the server went away, trying up to ``reconnects`` times (a server that is still restarting
+        makes a try fail; the next one waits again)."""
+        try:
+            if self.client.lockstep:
+                return self.client.recv_state(answering=last_goal)
+            return self.client.recv_state(timeout_s=max(self.client.timeout_s, 3 * self.period))
+        except RobotUnreachable as exc:
+            if self.reconnects == 0:
+                raise
+            lost = exc
+        for attempt in range(self.reconnects):
+            log.warning("%s; reconnecting (%d/%d)", lost, attempt + 1, self.reconnects)
             try:
-                if self.client.lockstep:
-                    return self.client.recv_state(answering=last_goal)
-                return self.client.recv_state(timeout_s=max(self.client.timeout_s, 3 * self.period))
-            except RobotUnreachable as exc:
-                if attempt == self.reconnects:
-                    raise
-                log.warning("%s; reconnecting (%d/%d)", exc, attempt + 1, self.reconnects)
                 state = self.client.connect()
-                if self.client.episodic:
-                    state = self.client.new_episode()
-                self.policy.reset()
-                return state
-        raise AssertionError("unreachable")
+            except RobotUnreachable as exc:
+                lost = exc
+                continue
+            if self.client.episodic:
+                state = self.client.new_episode()
+            self.policy.reset()
+            return state
+        raise lost

@@ -65,7 +65,7 @@ def test_camera_unplugged_mid_run_stops_the_loop_with_the_recording_kept(served,
     assert server.safety.mode == "hold"
 
 
-def test_server_restart_mid_run_is_survived(tmp_path):
+def test_server_restart_mid_run_is_survived(tmp_path, caplog):
     robot = MockRobot()
     server = RobotServer(robot, "tcp://127.0.0.1:0")
     thread = server.start()
@@ -78,15 +78,17 @@ def test_server_restart_mid_run_is_survived(tmp_path):
     def restart():
         server.stop()
         thread.join(5)
-        time.sleep(0.2)
+        time.sleep(1.0)  # down for several client timeouts: reconnect tries fail until it is back
         restarted.append(RobotServer(robot, address))
         restarted[0].start()
 
     restarted = []
     threading.Timer(0.3, restart).start()
-    result = loop.run(max_steps=150)
+    with caplog.at_level("WARNING", logger="sensorimotor.hardware.runtime"):
+        result = loop.run(max_steps=150)
     try:
         assert result.steps == 150
+        assert sum("reconnecting" in r.message for r in caplog.records) >= 2
         assert restarted and restarted[0].stats.goals_applied > 20  # the loop carried on with the new server
     finally:
         c.close()
