@@ -18,17 +18,20 @@ def make_replay(config, obs_shape: tuple[int, ...], num_envs: int, frame_stack: 
     """Frame-stacked observations ``[k, H, W]`` (the env's ``metadata["frame_stack"] = k``) store one
     frame per step, stacks rebuilt by index; any other observation is stored whole (a stack of 1),
     uint8 for pixels and float32 otherwise."""
+    priority = {"prioritized": config.prioritized, "alpha": config.priority_alpha,
+                "priority_eps": config.priority_eps}
     if frame_stack:
-        return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape[1:]), stack=int(frame_stack))
+        return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape[1:]), stack=int(frame_stack), **priority)
     return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape), stack=1,
-                       dtype=torch.uint8 if pixels else torch.float32)
+                       dtype=torch.uint8 if pixels else torch.float32, **priority)
 
 
 class OffPolicyRunner:
     """Args:
         agent: a :class:`~sensorimotor.agents.dqn.DQN`-like agent with ``config`` (``total_steps``,
             ``learning_starts``, ``train_every``, ``batch_size``, ``n_step``, ``gamma``,
-            ``target_update_every``, ``epsilon(step)``, ``reward_clip``).
+            ``target_update_every``, ``epsilon(step)``, ``reward_clip``, ``prioritized``,
+            ``priority_beta(step)``); ``update`` returns metrics and ``td_error`` ``[B]``.
         env: the VecEnv; ``info["episode_end"]`` (Atari with life-loss terminals) marks real game ends.
         logger, save, checkpoint_every, global_step, seed, progress_bar: as for the on-policy runner.
     """
@@ -74,10 +77,14 @@ class OffPolicyRunner:
             if self.global_step >= c.learning_starts + self.learning_starts_offset:
                 update_debt += n / c.train_every
                 while update_debt >= 1.0:
-                    batch = self.replay.sample(c.batch_size, gamma=c.gamma, n_step=c.n_step, device=self.agent.device)
+                    batch = self.replay.sample(c.batch_size, gamma=c.gamma, n_step=c.n_step, device=self.agent.device,
+                                               beta=c.priority_beta(self.global_step))
                     if self.flat:  # stored as a stack of one
                         batch.obs, batch.next_obs = batch.obs[:, 0], batch.next_obs[:, 0]
                     metrics = self.agent.update(batch)
+                    td_error = metrics.pop("td_error")
+                    if c.prioritized:
+                        self.replay.update_priorities(batch.index, td_error)
                     update_debt -= 1.0
                 if self.global_step - last_target >= c.target_update_every:
                     self.agent.update_target()

@@ -4,6 +4,9 @@
 (optimizer, normalizers, RNG, counters; loaded with ``weights_only=True`` so a file can never run
 code). Both are written into a hidden temporary directory that is renamed into place only once
 complete: a partially written checkpoint is never seen as one.
+
+Large optional parts (a DQN replay: hundreds of MB) go in as extra ``<name>.safetensors`` files of
+the same directory, and only the newest checkpoint keeps them.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ WEIGHTS, STATE = "weights.safetensors", "state.pt"
 
 
 def save_checkpoint(run_dir: str, step: int, weights: dict[str, torch.Tensor], state: dict[str, Any],
-                    keep: int = 3) -> str:
-    """Write checkpoint ``step`` atomically and keep only the ``keep`` newest; returns its path."""
+                    keep: int = 3, extra: dict[str, dict[str, torch.Tensor]] | None = None) -> str:
+    """Write checkpoint ``step`` atomically and keep only the ``keep`` newest; returns its path.
+    ``extra`` maps file names to tensors saved beside the weights, kept in the newest checkpoint only."""
     root = os.path.join(run_dir, "checkpoints")
     os.makedirs(root, exist_ok=True)
     final = os.path.join(root, f"step_{step}")
@@ -33,15 +37,35 @@ def save_checkpoint(run_dir: str, step: int, weights: dict[str, torch.Tensor], s
     os.makedirs(tmp)
     save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, os.path.join(tmp, WEIGHTS))
     torch.save(state, os.path.join(tmp, STATE))
-    for name in (WEIGHTS, STATE):
+    extra_files = [f"{name}.safetensors" for name in (extra or {})]
+    for name, tensors in (extra or {}).items():
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, os.path.join(tmp, f"{name}.safetensors"))
+    for name in (WEIGHTS, STATE, *extra_files):
         with open(os.path.join(tmp, name), "rb") as f:
             os.fsync(f.fileno())
     if os.path.exists(final):
         shutil.rmtree(final)
     os.replace(tmp, final)
-    for old in list_checkpoints(run_dir)[:-keep]:
+    checkpoints = list_checkpoints(run_dir)
+    for old in checkpoints[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
+    for old in checkpoints[-keep:-1]:
+        for name in extra_files:
+            if os.path.exists(os.path.join(old, name)):
+                os.remove(os.path.join(old, name))
     return final
+
+
+def load_extra(path: str, name: str, device: str | torch.device = "cpu") -> dict[str, torch.Tensor] | None:
+    """The ``extra`` tensors ``name`` saved with the checkpoint at ``path``, or None if it has none."""
+    file = os.path.join(path, f"{name}.safetensors")
+    if not os.path.isfile(file):
+        return None
+    try:
+        return load_file(file, device=str(device))
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own types
+        raise UserError(f"{file} is corrupt or unreadable ({type(exc).__name__}); delete it to resume "
+                        f"without it.") from None
 
 
 def list_checkpoints(run_dir: str) -> list[str]:

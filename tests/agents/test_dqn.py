@@ -30,7 +30,7 @@ def test_epsilon_schedule_by_hand():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"n_step": 0}, "n_step"), ({"tau": 0.0}, "tau"), ({"prioritized": True}, "not built yet"),
+    ({"n_step": 0}, "n_step"), ({"tau": 0.0}, "tau"), ({"priority_alpha": 1.5}, "priority_alpha"), ({"priority_beta_start": -0.1}, "priority_beta_start"),
     ({"epsilon_end": 0.5, "epsilon_start": 0.1}, "epsilon_end"), ({"learning_starts": 4}, "learning_starts"),
 ])
 def test_bad_config_values_are_refused(kwargs, match):

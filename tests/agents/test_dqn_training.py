@@ -1,5 +1,6 @@
-"""``sensorimotor train dqn`` end to end on Atari (ale backend) with a tiny budget, resume with an
-empty replay, and the bad inputs that must fail in one line."""
+"""``sensorimotor train dqn`` end to end on Atari (ale backend) with a tiny budget, resume with the
+saved replay (or an empty one when the run did not save it), and the bad inputs that must fail in one
+line."""
 
 import json
 import os
@@ -18,6 +19,9 @@ def test_train_dqn_on_pong_then_resume(tmp_path):
     metrics = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
     assert metrics[-1]["step"] == 600 and "loss" in metrics[-1] and metrics[-1]["replay_size"] > 500
     assert sorted(os.listdir(os.path.join(run_dir, "checkpoints"))) == ["step_300", "step_600"]
+    # Only the newest checkpoint carries the replay.
+    assert not os.path.exists(os.path.join(run_dir, "checkpoints", "step_300", "replay.safetensors"))
+    assert os.path.exists(os.path.join(run_dir, "checkpoints", "step_600", "replay.safetensors"))
     config = json.load(open(os.path.join(run_dir, "config.json")))
     assert config["agent"] == "dqn"
     # Resume a copy of the run, stopped at step 300, to the end with more steps.
@@ -25,7 +29,8 @@ def test_train_dqn_on_pong_then_resume(tmp_path):
     json.dump(config, open(os.path.join(run_dir, "config.json"), "w"))
     result = run_cli("train", "dqn", "--resume", run_dir, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "from step 600 with an empty replay" in result.stdout
+    # 600 steps from 2 envs plus the final slots of the games that ended: all kept
+    assert "from step 600 with the saved replay (6" in result.stdout, result.stdout[-2000:]
     assert json.loads(open(os.path.join(run_dir, "metrics.jsonl")).readlines()[-1])["step"] == 900
 
     # Evaluation with the Atari protocol on the ale backend, then with video on the wrapper path.
@@ -58,3 +63,21 @@ def test_bad_dqn_input_fails_in_one_line(tmp_path):
         result = run_cli("train", "dqn", *flags, "--run-dir", str(tmp_path / "bad"), "--no-progress", timeout=300)
         assert result.returncode == 2 and message in result.stderr, (flags, result.stderr[-2000:])
         assert "Traceback" not in result.stderr
+
+
+def test_prioritized_run_resumed_without_a_saved_replay_starts_empty(tmp_path):
+    run_dir = str(tmp_path / "breakout")
+    flags = ["--dqn.num-envs", "2", "--dqn.total-steps", "400", "--dqn.learning-starts", "100", "--dqn.buffer-size",
+             "1000", "--checkpoint-every", "200", "--no-save-replay", "--dqn.prioritized", "--no-progress"]
+    result = run_cli("train", "dqn", "--env", "MinAtar/Breakout-v1", "--preset", "minatar", "--run-dir", run_dir, *flags,
+                     timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not os.path.exists(os.path.join(run_dir, "checkpoints", "step_400", "replay.safetensors"))
+    config = json.load(open(os.path.join(run_dir, "config.json")))
+    config["dqn"]["total_steps"] = 600
+    json.dump(config, open(os.path.join(run_dir, "config.json"), "w"))
+    result = run_cli("train", "dqn", "--resume", run_dir, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "from step 400 with an empty replay (the run did not save it" in result.stdout
+    metrics = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
+    assert metrics[-1]["step"] == 600 and "loss" in metrics[-1]  # refilled 100 steps, then updated again

@@ -157,3 +157,30 @@ def test_life_loss_terminal_keeps_the_stack_going():
     assert not batch.terminated[k1] and batch.reward[k1] == 5 + 0.5 * 7 and batch.discount[k1] == 0.25
     assert batch.next_obs[k1].flatten().tolist() == [3, 4]
     assert batch.obs[k1].flatten().tolist() == [1, 2]  # the history crosses the life loss: no zero padding
+
+
+def test_cut_ends_the_streams_as_truncations_that_bootstrap_from_the_pending_observation():
+    replay = FrameReplay(16, 2, (1,), stack=1, dtype=torch.float32)
+    replay.start(torch.tensor([[[0.0]], [[100.0]]]))
+    for i in range(1, 4):
+        ended = torch.tensor([False, i == 3])  # env 1's episode ends on the last step: nothing left open
+        replay.add(torch.tensor([0, 0]), torch.tensor([1.0, 1.0]), ended, torch.tensor([False, False]),
+                   torch.tensor([[[float(i)]], [[100.0 + 10 * i]]]), torch.tensor([[[float(i)]], [[-1.0]]]))
+    saved = replay.state_dict()
+    resumed = FrameReplay(16, 2, (1,), stack=1, dtype=torch.float32)
+    resumed.load_state_dict(saved)
+    resumed.cut()
+    # env 0: slots 0..2 hold obs 0, 1, 2; the cut marks slot 2 truncated and writes its next obs (3) as a final slot
+    assert resumed.truncated[0].tolist()[:4] == [False, False, True, False]
+    assert resumed.is_transition[0].tolist()[:4] == [True, True, True, False]
+    assert resumed.frames[0, 3, 0].item() == 3.0
+    # env 1 already ended with a final slot (-1): nothing is added
+    assert int(resumed.written[1]) == 4 and resumed.frames[1, 3, 0].item() == -1.0
+    resumed.start(torch.tensor([[[50.0]], [[60.0]]]))
+    for value in (51.0, 52.0):
+        resumed.add(torch.tensor([0, 0]), torch.tensor([1.0, 1.0]), torch.tensor([False, False]),
+                    torch.tensor([False, False]), torch.tensor([[[value]], [[value + 10]]]))
+    # the cut transition (slot 2) bootstraps from obs 3; the new episode's first one (slot 4: obs 50) from 51
+    env, slot = torch.tensor([0, 0]), torch.tensor([2, 4])
+    assert bool(resumed.valid(env, slot).all())
+    assert resumed.stacks(env, slot + 1)[:, 0, 0].tolist() == [3.0, 51.0]

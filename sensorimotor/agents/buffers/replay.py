@@ -11,14 +11,23 @@ transition (``is_transition = False``), so truncated episodes can still bootstra
 is therefore one frame per step plus one per episode: about 7.06 kB per 84x84 Atari transition.
 
 Shapes: ``N`` envs, ``T`` slots per env (``capacity // N``), frames ``[N, T, H, W]``.
+
+Prioritized replay (Schaul et al. 2016, proportional): with ``prioritized``, slot ``i`` is drawn
+with probability ``p_i ** alpha / sum_j p_j ** alpha`` from a sum tree (``sum_tree.py``). A new
+transition gets the largest priority seen so far (so it is replayed at least once soon); the learner
+sets ``p_i = |TD error| + eps`` after each update (:meth:`FrameReplay.update_priorities`). The
+importance weights ``w_i = (n P(i)) ** -beta`` correct the bias, divided by the batch's largest
+weight so they only ever scale the loss down.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from sensorimotor.agents.buffers.sum_tree import SumTree
 from sensorimotor.errors import UserError
 
 
@@ -26,7 +35,8 @@ from sensorimotor.errors import UserError
 class ReplayBatch:
     """``obs``/``next_obs`` uint8 ``[B, k, H, W]``; ``action`` int64 ``[B]``; ``reward`` float32 ``[B]``
     (the n-step discounted sum); ``terminated``, ``truncated`` bool ``[B]`` (within the n steps);
-    ``discount`` float32 ``[B]``: gamma ** (steps taken) for the bootstrap; ``index`` ``[B, 2]`` (env, slot)."""
+    ``discount`` float32 ``[B]``: gamma ** (steps taken) for the bootstrap; ``index`` ``[B, 2]`` (env, slot);
+    ``weight`` float32 ``[B]``: importance weights of a prioritized sample in (0, 1] (None: uniform)."""
 
     obs: torch.Tensor
     action: torch.Tensor
@@ -36,6 +46,7 @@ class ReplayBatch:
     truncated: torch.Tensor
     discount: torch.Tensor
     index: torch.Tensor
+    weight: torch.Tensor | None = None
 
 
 def replay_bytes_per_transition(frame_shape: tuple[int, ...], frame_itemsize: int = 1) -> int:
@@ -57,11 +68,16 @@ class FrameReplay:
         device: where the buffer lives (CPU RAM by default); sampled batches go to ``sample(device=)``.
         memory_limit_bytes: refuse to allocate beyond this (default: 80% of the machine's RAM).
         dtype: of the stored frames: uint8 for pixels, float32 for flat observations (``stack = 1``).
+        prioritized: sample by priority (see the module docstring) instead of uniformly.
+        alpha: how strongly priorities skew sampling (0: uniform, 1: proportional to |TD error|).
+        priority_eps: added to |TD error| so no transition's probability falls to zero.
+        seed: of the prioritized sampler's generator (default: drawn from torch's global one).
     """
 
     def __init__(self, capacity: int, num_envs: int, frame_shape: tuple[int, ...], stack: int = 4,
                  pad: str = "zeros", device: str | torch.device = "cpu", memory_limit_bytes: int | None = None,
-                 dtype: torch.dtype = torch.uint8):
+                 dtype: torch.dtype = torch.uint8, prioritized: bool = False, alpha: float = 0.6,
+                 priority_eps: float = 1e-6, seed: int | None = None):
         if stack < 1:
             raise UserError(f"frame stack must be at least 1, got {stack}")
         if pad not in ("zeros", "first"):
@@ -90,6 +106,10 @@ class FrameReplay:
         self._age_now = torch.zeros(n, dtype=torch.int32, device=self.device)
         self._env = torch.arange(n, device=self.device)
         self._pending: torch.Tensor | None = None  # newest frames of the current observations [N, H, W]
+        self.tree = SumTree(n * t) if prioritized else None  # leaf env * T + slot holds p ** alpha
+        self.alpha, self.priority_eps = alpha, priority_eps
+        self.max_priority = 1.0  # largest p seen; new transitions get it
+        self._rng = np.random.default_rng(int(torch.randint(2**62, ())) if seed is None else seed)
 
     @property
     def nbytes(self) -> int:
@@ -127,6 +147,20 @@ class FrameReplay:
         self._age_now += 1
         self._pending = next_obs[:, -1].to(self.device)
 
+    def cut(self) -> None:
+        """End every env's stream where it stands, as a truncation: the newest transition keeps its
+        bootstrap, from the pending observation written as a final slot. A resumed run calls this
+        before ``start``, since its envs begin fresh episodes."""
+        if self._pending is None:
+            return
+        last = (self.pos - 1) % self.slots
+        open_ = (self.written > 0) & self.is_transition[self._env, last]
+        env = self._env[open_]
+        if len(env):
+            self.truncated[env, last[open_]] = True
+            self._write(env, self._pending[open_], self._age_now[open_], False)
+        self._pending = None
+
     def _write(self, env, frame, age, is_transition, action=None, reward=None, terminated=None, truncated=None):
         p = self.pos[env]
         flat = self.frames.view(self.num_envs * self.slots, -1)
@@ -139,6 +173,9 @@ class FrameReplay:
         else:
             self.terminated[env, p] = False
             self.truncated[env, p] = False
+        if self.tree is not None:  # final-observation slots start nothing: priority 0, never drawn
+            leaf = (env * self.slots + p).cpu().numpy()
+            self.tree.set(leaf, self.max_priority ** self.alpha if is_transition else 0.0)
         self.pos[env] = (p + 1) % self.slots
         self.written[env] += 1
 
@@ -178,28 +215,18 @@ class FrameReplay:
         return self.is_transition[env, slot] & (behind >= n_step) & (behind + history < filled)
 
     def sample(self, batch_size: int, gamma: float = 0.99, n_step: int = 1, device=None,
-               generator: torch.Generator | None = None) -> ReplayBatch:
-        """Uniform over valid slots, with ``n_step`` returns cut at episode ends.
+               generator: torch.Generator | None = None, beta: float = 1.0) -> ReplayBatch:
+        """Uniform (or by priority, with importance weights of exponent ``beta``) over valid slots,
+        with ``n_step`` returns cut at episode ends.
 
         Rejection sampling: candidates are drawn over the written slots and the (few) invalid ones
         redrawn, so a sample costs O(batch), not O(capacity)."""
-        weights = self.written.clamp(max=self.slots).float()
-        if int(weights.sum()) <= n_step:
+        if len(self) <= n_step:
             raise RuntimeError("the replay holds no complete transition yet")
-        env_parts, slot_parts, have = [], [], 0
-        for _ in range(100):
-            env = torch.multinomial(weights, 2 * batch_size, replacement=True, generator=generator)
-            back = (torch.rand(2 * batch_size, device=self.device, generator=generator) * weights[env]).long()
-            slot = (self.pos[env] - 1 - back) % self.slots
-            ok = self.valid(env, slot, n_step)
-            env_parts.append(env[ok])
-            slot_parts.append(slot[ok])
-            have += int(ok.sum())
-            if have >= batch_size:
-                break
+        if self.tree is not None:
+            env, slot = self._draw_prioritized(batch_size, n_step)
         else:
-            raise RuntimeError("the replay holds no complete transition yet")
-        env, slot = torch.cat(env_parts)[:batch_size], torch.cat(slot_parts)[:batch_size]
+            env, slot = self._draw_uniform(batch_size, n_step, generator)
         reward = torch.zeros(batch_size, device=self.device)
         discount = torch.ones(batch_size, device=self.device)
         terminated = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
@@ -217,21 +244,88 @@ class FrameReplay:
             cur = torch.where(live, nxt, cur)
             live &= ~ended & self.is_transition[env, nxt]
         out = device if device is not None else self.device
+        weight = None if self.tree is None else self._importance_weights(env, slot, beta)
         batch = ReplayBatch(self.stacks(env, slot), self.action[env, slot].long(), reward, self.stacks(env, cur),
-                            terminated, truncated, discount, torch.stack([env, slot], 1))
-        return ReplayBatch(*(x.to(out, non_blocking=True) for x in batch.__dict__.values()))
+                            terminated, truncated, discount, torch.stack([env, slot], 1), weight)
+        return ReplayBatch(*(x if x is None else x.to(out, non_blocking=True) for x in batch.__dict__.values()))
+
+    def _draw_uniform(self, batch_size: int, n_step: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
+        weights = self.written.clamp(max=self.slots).float()
+        env_parts, slot_parts, have = [], [], 0
+        for _ in range(100):
+            env = torch.multinomial(weights, 2 * batch_size, replacement=True, generator=generator)
+            back = (torch.rand(2 * batch_size, device=self.device, generator=generator) * weights[env]).long()
+            slot = (self.pos[env] - 1 - back) % self.slots
+            ok = self.valid(env, slot, n_step)
+            env_parts.append(env[ok])
+            slot_parts.append(slot[ok])
+            have += int(ok.sum())
+            if have >= batch_size:
+                return torch.cat(env_parts)[:batch_size], torch.cat(slot_parts)[:batch_size]
+        raise RuntimeError("the replay holds no complete transition yet")
+
+    def _draw_prioritized(self, batch_size: int, n_step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stratified draws from the sum tree; the invalid few (newest slots, overwritten history)
+        are redrawn by mass until the batch is full."""
+        leaf = self.tree.stratified(batch_size, self._rng)
+        for _ in range(100):
+            index = torch.from_numpy(leaf).to(self.device)
+            env, slot = index // self.slots, index % self.slots
+            bad = (~self.valid(env, slot, n_step)).cpu().numpy()
+            if not bad.any():
+                return env, slot
+            leaf[bad] = self.tree.find(self._rng.random(int(bad.sum())) * self.tree.total)
+        raise RuntimeError("the replay holds no complete transition yet")
+
+    def _importance_weights(self, env: torch.Tensor, slot: torch.Tensor, beta: float) -> torch.Tensor:
+        """``(n P(i)) ** -beta`` over the batch's largest weight, float32 ``[B]``."""
+        leaf = (env * self.slots + slot).cpu().numpy()
+        probability = self.tree.get(leaf) / self.tree.total
+        weight = (len(self) * probability) ** -beta
+        return torch.as_tensor(weight / weight.max(), dtype=torch.float32, device=self.device)
+
+    def update_priorities(self, index: torch.Tensor, td_error: torch.Tensor) -> None:
+        """After an update: ``index`` ``[B, 2]`` (env, slot) from the batch, ``td_error`` ``[B]``."""
+        if self.tree is None:
+            raise RuntimeError("update_priorities on a uniform replay: build it with prioritized=True")
+        index = index.cpu()
+        priority = td_error.detach().abs().double().cpu().numpy() + self.priority_eps
+        if not np.all(np.isfinite(priority)):
+            raise FloatingPointError("non-finite TD errors: the Q network diverged (lower the learning rate)")
+        self.tree.set((index[:, 0] * self.slots + index[:, 1]).numpy(), priority ** self.alpha)
+        self.max_priority = max(self.max_priority, float(priority.max()))
 
     # -- checkpoints --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {k: getattr(self, k) for k in ("frames", "action", "reward", "terminated", "truncated", "age",
-                                              "is_transition", "pos", "written")}
+        state = {k: getattr(self, k) for k in ("frames", "action", "reward", "terminated", "truncated", "age",
+                                               "is_transition", "pos", "written")}
+        if self._pending is not None:  # the current observations: a resume cuts the streams with them
+            state.update(pending=self._pending, age_now=self._age_now)
+        if self.tree is not None:
+            state["priorities"] = torch.from_numpy(self.tree.nodes[self.tree.size:][: self.tree.capacity].copy())
+            state["max_priority"] = torch.tensor(self.max_priority, dtype=torch.float64)
+        return state
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        state = dict(state)
+        priorities, max_priority = state.pop("priorities", None), state.pop("max_priority", None)
+        pending, age_now = state.pop("pending", None), state.pop("age_now", None)
+        if (priorities is None) != (self.tree is None):
+            raise UserError("the saved replay and this run disagree on prioritized replay: resume with the same "
+                            "--dqn.prioritized setting")
+        if priorities is not None:
+            if priorities.numel() != self.tree.capacity:
+                raise UserError(f"replay in the checkpoint has {priorities.numel()} priorities, this run "
+                                f"{self.tree.capacity}: same --dqn.buffer-size and num envs needed")
+            self.tree.set(np.arange(self.tree.capacity), priorities.cpu().numpy())
+            self.max_priority = float(max_priority)
         for k, v in state.items():
             if getattr(self, k).shape != v.shape:
                 raise UserError(f"replay in the checkpoint has {k} of shape {tuple(v.shape)}, this run "
                                 f"{tuple(getattr(self, k).shape)}: same --dqn.buffer-size and num envs needed")
             getattr(self, k).copy_(v)
+        if pending is not None:
+            self._pending, self._age_now = pending.to(self.device), age_now.to(self.device, torch.int32)
 
 
 def _total_ram() -> int:

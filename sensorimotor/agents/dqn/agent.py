@@ -4,7 +4,7 @@ Loss for a batch of n-step transitions from the replay (``agents/buffers/replay.
 
     y = R + discount * (1 - terminated) * Q_target(s', argmax_a Q_online(s', a))   (double DQN)
     y = R + discount * (1 - terminated) * max_a Q_target(s', a)                     (plain DQN)
-    loss = Huber(Q_online(s, a) - y)
+    loss = mean(w * Huber(Q_online(s, a) - y))     (w: prioritized replay's importance weights, else 1)
 
 ``R`` is the discounted n-step sum of the stored rewards (the runner clips each one before storing
 it when ``reward_clip`` is on) and ``discount = gamma ** steps`` (fewer than n steps when the
@@ -57,20 +57,23 @@ class DQN:
         return torch.where(explore, random, greedy)
 
     # -- learning -----------------------------------------------------------------------------------
-    def update(self, batch: ReplayBatch) -> dict[str, float]:
+    def update(self, batch: ReplayBatch) -> dict[str, torch.Tensor]:
+        """One gradient step; returns scalar metrics and ``td_error`` ``[B]`` (for replay priorities)."""
         c = self.config
         with torch.no_grad():
             next_q_target = self.target(batch.next_obs)
             next_q_online = self.q(batch.next_obs) if c.double else None
             y = td_targets(batch.reward, batch.discount, batch.terminated, next_q_target, next_q_online)
         q = self.q(batch.obs).gather(1, batch.action[:, None]).squeeze(1)
-        loss = F.smooth_l1_loss(q, y)
+        loss = F.smooth_l1_loss(q, y, reduction="none")
+        loss = (loss * batch.weight).mean() if batch.weight is not None else loss.mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.q.parameters(), c.max_grad_norm)
         self.optimizer.step()
         self.updates += 1
-        return {"loss": loss.detach(), "q": q.detach().mean(), "grad_norm": grad_norm.detach()}
+        return {"loss": loss.detach(), "q": q.detach().mean(), "grad_norm": grad_norm.detach(),
+                "td_error": (q - y).detach()}
 
     @torch.no_grad()
     def update_target(self) -> None:

@@ -39,7 +39,13 @@ class DQNConfig:
     """Double DQN targets (van Hasselt et al. 2016): the online net picks, the target net values."""
     dueling: bool = False
     prioritized: bool = False
-    """Prioritized replay (not built yet: refused with a clear error)."""
+    """Prioritized replay (Schaul et al. 2016, proportional, sum tree)."""
+    priority_alpha: float = 0.6
+    """How strongly priorities skew sampling (0: uniform)."""
+    priority_beta_start: float = 0.4
+    """Importance-weight exponent at the start, annealed linearly to 1 at ``total_steps``."""
+    priority_eps: float = 1e-6
+    """Added to |TD error| so every stored transition keeps a chance to be replayed."""
     reward_clip: bool = True
     """Clip rewards to [-1, 1] for learning (statistics stay raw)."""
     hidden: int = 512
@@ -60,13 +66,20 @@ class DQNConfig:
               f"need 0 <= epsilon_end <= epsilon_start <= 1, got {self.epsilon_end}, {self.epsilon_start}.")
         check(self.buffer_size >= self.batch_size * 4, f"buffer_size {self.buffer_size} is too small for batch_size {self.batch_size}.")
         check(self.learning_starts >= self.batch_size, f"learning_starts must be at least batch_size ({self.batch_size}).")
-        check(not self.prioritized, "prioritized replay is not built yet; drop --dqn.prioritized.")
+        check(0.0 <= self.priority_alpha <= 1.0, f"priority_alpha must be in [0, 1], got {self.priority_alpha}.")
+        check(0.0 <= self.priority_beta_start <= 1.0,
+              f"priority_beta_start must be in [0, 1], got {self.priority_beta_start}.")
+        check(self.priority_eps > 0.0, f"priority_eps must be positive, got {self.priority_eps}.")
         check(self.target_update_every > 0, f"target_update_every must be positive, got {self.target_update_every}.")
 
     def epsilon(self, step: int) -> float:
         """Linear decay from ``epsilon_start`` to ``epsilon_end`` over ``epsilon_fraction * total_steps``."""
         span = max(1.0, self.epsilon_fraction * self.total_steps)
         return self.epsilon_end + (self.epsilon_start - self.epsilon_end) * max(0.0, 1.0 - step / span)
+
+    def priority_beta(self, step: int) -> float:
+        """Linear from ``priority_beta_start`` to 1 over ``total_steps``."""
+        return min(1.0, self.priority_beta_start + (1.0 - self.priority_beta_start) * step / self.total_steps)
 
 
 DQN_ATARI = DQNConfig()
