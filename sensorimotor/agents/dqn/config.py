@@ -52,7 +52,6 @@ class DQNConfig:
     life_loss_terminal: bool = True
     """Atari: a lost life ends the bootstrapped return during training (never at evaluation)."""
     device: str = "cpu"
-    compile: bool = True
 
     def validate(self) -> None:
         check(self.total_steps > 0, f"total_steps must be positive, got {self.total_steps}.")
@@ -89,10 +88,12 @@ DQN_BENCH = DQNConfig(num_envs=1, buffer_size=100_000, learning_starts=10_000, b
                       target_update_every=1_000, learning_rate=1e-4, adam_eps=1e-8, double=False)
 """The settings of benchmarks/dqn_atari.py (SB3's DQN defaults on Atari, learning starts 10k)."""
 
-DQN_MINATAR = DQNConfig(total_steps=1_000_000, num_envs=4, buffer_size=100_000, learning_starts=5_000, train_every=1,
-                        target_update_every=1_000, learning_rate=2.5e-4, adam_eps=1e-8, epsilon_end=0.1,
-                        epsilon_fraction=0.1, hidden=128, life_loss_terminal=False, max_grad_norm=10.0)
-"""MinAtar paper settings (Young & Tian 2019) with Adam and four envs: replay 100k, batch 32, one update
-per env step, target every 1000 steps, epsilon 1 -> 0.1 over the first 100k steps."""
+DQN_MINATAR = DQNConfig(total_steps=1_000_000, num_envs=4, buffer_size=100_000, learning_starts=5_000, batch_size=128,
+                        train_every=4, n_step=3, target_update_every=1_000, learning_rate=2.5e-4, adam_eps=1e-8,
+                        epsilon_end=0.1, epsilon_fraction=0.1, hidden=128, life_loss_terminal=False, max_grad_norm=10.0)
+"""MinAtar (Young & Tian 2019): the paper's network, replay 100k, target every 1000 steps and epsilon
+1 -> 0.1 over the first 100k steps, with Adam, four envs and two departures that buy wall-clock
+time on a CPU: batches of 128 every 4 steps (the paper: 32 every step; the same 32 replayed samples
+per env step, 2.4x faster here) and 3-step returns."""
 
 PRESETS = {"atari": DQN_ATARI, "bench": DQN_BENCH, "minatar": DQN_MINATAR}

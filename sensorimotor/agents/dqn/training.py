@@ -62,6 +62,7 @@ def train_dqn(args: DQNTrainArgs) -> str:
     seed_everything(args.seed)
     env = build_dqn_env(args)
     obs_shape = tuple(env.single_observation_space.shape)
+    threads = torch.get_num_threads()
     if len(obs_shape) != 3 or min(obs_shape[1:]) < 36:
         # Small networks (MLPs, MinAtar's one conv) run 4x faster on one intra-op thread than on two.
         torch.set_num_threads(1)
@@ -89,6 +90,7 @@ def train_dqn(args: DQNTrainArgs) -> str:
     finally:
         logger.close()
         env.close()
+        torch.set_num_threads(threads)  # the caller's setting, for in-process use
     return run_dir
 
 
