@@ -18,12 +18,12 @@ def make_replay(config, obs_shape: tuple[int, ...], num_envs: int, frame_stack: 
     """Frame-stacked observations ``[k, H, W]`` (the env's ``metadata["frame_stack"] = k``) store one
     frame per step, stacks rebuilt by index; any other observation is stored whole (a stack of 1),
     uint8 for pixels and float32 otherwise."""
-    priority = {"prioritized": config.prioritized, "alpha": config.priority_alpha,
-                "priority_eps": config.priority_eps}
+    options = {"prioritized": config.prioritized, "alpha": config.priority_alpha,
+               "priority_eps": config.priority_eps, "device": config.replay_device or config.device}
     if frame_stack:
-        return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape[1:]), stack=int(frame_stack), **priority)
+        return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape[1:]), stack=int(frame_stack), **options)
     return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape), stack=1,
-                       dtype=torch.uint8 if pixels else torch.float32, **priority)
+                       dtype=torch.uint8 if pixels else torch.float32, **options)
 
 
 class OffPolicyRunner:

@@ -111,7 +111,7 @@ def test_memory_per_transition_and_the_million_figure():
     replay = FrameReplay(capacity=8000, num_envs=8, frame_shape=(84, 84))
     assert replay.nbytes == 8000 * per
     assert 1_000_000 * per / 1e9 < 7.1  # one million Atari transitions: 7.07 GB
-    with pytest.raises(UserError, match=r"needs 6.6 GiB, more than the 1.0 GiB allowed"):
+    with pytest.raises(UserError, match=r"needs 6.6 GiB, more than the 1.0 GiB of RAM allowed"):
         FrameReplay(capacity=1_000_000, num_envs=8, frame_shape=(84, 84), memory_limit_bytes=2**30)
 
 

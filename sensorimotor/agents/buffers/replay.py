@@ -86,10 +86,12 @@ class FrameReplay:
         if slots < 2 * stack + 2:
             raise UserError(f"replay capacity {capacity} is too small for {num_envs} envs and a stack of {stack}")
         need = slots * num_envs * replay_bytes_per_transition(frame_shape, torch.empty((), dtype=dtype).element_size())
-        limit = memory_limit_bytes if memory_limit_bytes is not None else int(0.8 * _total_ram())
+        limit = memory_limit_bytes if memory_limit_bytes is not None else int(0.8 * _free_memory(torch.device(device)))
         if need > limit:
+            where = "GPU memory" if torch.device(device).type == "cuda" else "RAM"
             raise UserError(f"a replay of {capacity:,} transitions of {frame_shape[0]}x{frame_shape[1]} frames needs "
-                            f"{need / 2**30:.1f} GiB, more than the {limit / 2**30:.1f} GiB allowed; lower --dqn.buffer-size")
+                            f"{need / 2**30:.1f} GiB, more than the {limit / 2**30:.1f} GiB of {where} allowed; "
+                            f"lower --dqn.buffer-size")
         self.num_envs, self.slots, self.stack, self.pad = num_envs, slots, stack, pad
         self.frame_shape = tuple(frame_shape)
         self.device = torch.device(device)
@@ -113,8 +115,9 @@ class FrameReplay:
 
     @property
     def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in (self.frames, self.action, self.reward, self.terminated,
-                                                          self.truncated, self.age, self.is_transition))
+        tree = self.tree.nodes.nbytes if self.tree is not None else 0  # 16-32 B per slot, host memory
+        return tree + sum(t.numel() * t.element_size() for t in (self.frames, self.action, self.reward, self.terminated,
+                                                                 self.truncated, self.age, self.is_transition))
 
     def __len__(self) -> int:
         return int(self.written.clamp(max=self.slots).sum())
@@ -328,7 +331,10 @@ class FrameReplay:
             self._pending, self._age_now = pending.to(self.device), age_now.to(self.device, torch.int32)
 
 
-def _total_ram() -> int:
+def _free_memory(device: torch.device) -> int:
+    """Bytes a replay may take on ``device``: free GPU memory, or the machine's total RAM."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
     import os
 
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -52,6 +52,10 @@ class DQNConfig:
     life_loss_terminal: bool = True
     """Atari: a lost life ends the bootstrapped return during training (never at evaluation)."""
     device: str = "cpu"
+    """Where the networks learn (``cpu``, ``cuda``)."""
+    replay_device: str | None = None
+    """Where the replay lives; default the learner's device, so batches are drawn where they are used
+    (on a GPU: 0.7 GB of its memory per 100k Atari transitions, checked before allocating)."""
 
     def validate(self) -> None:
         check(self.total_steps > 0, f"total_steps must be positive, got {self.total_steps}.")
