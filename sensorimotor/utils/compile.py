@@ -11,6 +11,10 @@ def compile_or_eager(fn: Callable, **compile_kwargs) -> Callable:
     C++ compiler), warn once and run ``fn`` eagerly from then on. Errors of ``fn`` itself propagate."""
     import torch
 
+    # Dynamo keys its cache by code object: every agent built in one process (tests, sweeps, evaluating
+    # many checkpoints) adds a guarded entry for the same bound method, and the default limit of 8 then
+    # fails a fullgraph compile. Entries are cheap; 64 agents per process is plenty.
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
     compiled = torch.compile(fn, **compile_kwargs)
     current = [compiled]
 
