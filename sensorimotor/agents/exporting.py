@@ -35,21 +35,39 @@ class ExportArgs:
     server refuses a policy whose hash differs."""
 
 
+@dataclass
+class _Loaded:
+    """What export needs from a run, whatever agent trained it."""
+
+    env_id: str
+    step: int
+    checkpoint: str
+    model: torch.nn.Module
+    """``ActorCritic`` / ``RecurrentActorCritic`` (PPO) or ``QNetwork`` (DQN: greedy = argmax Q)."""
+    env: object
+    frame_stack: int | None
+    norm: NormalizeObservation | None
+
+
 def export(args: ExportArgs) -> dict:
     """Writes the policy files and ``manifest.json``; returns the manifest."""
     unknown = [f for f in args.formats if f not in FORMATS]
     check(not unknown, f"unknown export format {unknown[0] if unknown else ''!r}; choose from {', '.join(FORMATS)}.")
-    run = load_trained_run(args.run_dir)
+    run = _load(args.run_dir)
     obs_space, action_space = run.env.single_observation_space, run.env.single_action_space
-    norm = run.env.find(NormalizeObservation) if hasattr(run.env, "find") else None
     continuous = isinstance(action_space, gym.spaces.Box)
     pixels = obs_space.dtype == np.uint8
     check(args.camera_size is None or (pixels and len(obs_space.shape) == 3),
-          f"--camera-size is for pixel policies; {run.train_args.env} observes {tuple(obs_space.shape)} {obs_space.dtype}.")
+          f"--camera-size is for pixel policies; {run.env_id} observes {tuple(obs_space.shape)} {obs_space.dtype}.")
+    check(args.camera_size is None or (obs_space.shape[0] in (1, 3) and not run.frame_stack),
+          f"--camera-size needs a policy trained on one gray or RGB image; {run.env_id} observes "
+          f"{tuple(obs_space.shape)} ({'a stack of frames' if run.frame_stack else 'object channels'}): feed it "
+          "the native observation.")
     check(args.camera_size is None or min(args.camera_size) > 0, f"--camera-size must be positive, got {args.camera_size}.")
     camera = (tuple(obs_space.shape), tuple(args.camera_size)) if args.camera_size else None
+    norm = run.norm
     policy = ExportedPolicy(
-        run.agent.model.cpu(),
+        run.model.cpu(),
         obs_mean=None if norm is None else norm.stats.mean.cpu(),
         obs_var=None if norm is None else norm.stats.var.cpu(),
         obs_clip=10.0 if norm is None else norm.clip, obs_eps=1e-8 if norm is None else norm.eps,
@@ -65,32 +83,52 @@ def export(args: ExportArgs) -> dict:
         files["torchscript"] = os.path.basename(save_torchscript(policy, os.path.join(out_dir, "policy.pt"), example))
     if "onnx" in args.formats:
         files["onnx"] = os.path.basename(save_onnx(policy, os.path.join(out_dir, "policy.onnx"), example))
+    obs_input = {"shape": ["batch", *input_shape], "dtype": "uint8" if pixels else "float32",
+                 "units": _obs_units(pixels, camera), "layout": "camera_hwc" if camera else "native",
+                 "normalized_inside": norm is not None or pixels}
+    if run.frame_stack:
+        obs_input["frame_stack"] = {"frames": run.frame_stack, "order": "oldest first, the newest frame last",
+                                    "episode_start": "zeros in place of the frames before the episode's first"}
     manifest = {
-        "env": run.train_args.env,
-        "step": int(run.state["step"]),
+        "env": run.env_id,
+        "step": run.step,
         "checkpoint": os.path.relpath(run.checkpoint, args.run_dir),
         "files": files,
-        "inputs": {"obs": {"shape": ["batch", *input_shape], "dtype": "uint8" if pixels else "float32",
-                           "units": _obs_units(pixels, camera), "layout": "camera_hwc" if camera else "native",
-                           "normalized_inside": norm is not None or pixels}},
+        "inputs": {"obs": obs_input},
         "outputs": {"action": _action_layout(action_space)},
         "recurrent": None,
         "control_period_s": _control_period(run.env),
         "robot_spec_hash": None,
     }
-    manifest.update(_robot_spec(args.robot_spec, run.train_args.env))
+    manifest.update(_robot_spec(args.robot_spec, run.env_id))
     if policy.recurrent:
         state = {"shape": ["batch", policy.state_size], "dtype": "float32",
                  "reset": "feed zeros at an episode start, else the previous call's next_state"}
         manifest["inputs"]["state"] = state
         manifest["outputs"]["next_state"] = dict(state)
-        core = run.agent.model.actor_core
+        core = run.model.actor_core
         manifest["recurrent"] = {"cell": core.kind, "layers": core.layers, "hidden": core.hidden,
                                  "layout": "h of each layer, then c of each layer (LSTM)" if core.kind == "lstm"
                                  else "h of each layer"}
     write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
     run.env.close()
     return manifest
+
+
+def _load(run_dir: str) -> _Loaded:
+    config_path = os.path.join(run_dir, "config.json")
+    agent = json.load(open(config_path)).get("agent") if os.path.isfile(config_path) else None
+    if agent == "dqn":
+        from sensorimotor.agents.dqn.evaluation import load_dqn_run
+        from sensorimotor.envs import make_vec
+
+        train_args, dqn, state, checkpoint = load_dqn_run(run_dir)
+        env = make_vec(train_args.env, 1, backend="sync")  # spaces and control period; frames as trained
+        return _Loaded(train_args.env, int(state["step"]), checkpoint, dqn.q, env,
+                       env.metadata.get("frame_stack"), None)
+    run = load_trained_run(run_dir)  # PPO, or the one-line error for anything else
+    norm = run.env.find(NormalizeObservation) if hasattr(run.env, "find") else None
+    return _Loaded(run.train_args.env, int(run.state["step"]), run.checkpoint, run.agent.model, run.env, None, norm)
 
 
 def _obs_units(pixels: bool, camera) -> str:

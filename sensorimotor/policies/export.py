@@ -22,7 +22,8 @@ class ExportedPolicy(nn.Module):
     """The acting path of a trained actor-critic, deterministic, with preprocessing inside.
 
     Args:
-        model: an ``ActorCritic`` or ``RecurrentActorCritic`` (only the actor is kept in the graph).
+        model: an ``ActorCritic`` or ``RecurrentActorCritic`` (only the actor is kept in the graph), or a
+            ``QNetwork`` (discrete actions: the greedy action, argmax of its Q-values).
         obs_mean, obs_var: ``[obs_dim]`` normalizer statistics, or None when the run did not normalize.
         obs_clip, obs_eps: the normalizer's clip and epsilon.
         action_low, action_high: ``[A]`` bounds of a continuous action, or None for discrete actions.
@@ -42,13 +43,13 @@ class ExportedPolicy(nn.Module):
             # ITU-R BT.601 luma, as OpenCV's RGB2GRAY.
             self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
         self.recurrent = hasattr(model, "actor_core")
-        self.continuous = model.continuous
+        self.continuous = getattr(model, "continuous", False)  # a QNetwork has none: discrete
         if self.recurrent:
             self.encoder = model.encoder  # None for flat observations
             self.core, self.head = model.actor_core, model.actor_head
             self.state_size = model.actor_core.state_size
         else:
-            self.actor = model.actor
+            self.actor = getattr(model, "actor", model)  # a QNetwork is its own actor: Q-values -> argmax
             self.state_size = 0
         self.normalize = obs_mean is not None
         if self.normalize:

@@ -5,6 +5,10 @@ line."""
 import json
 import os
 
+import numpy as np
+import pytest
+import torch
+
 from tests.helpers import run_cli
 
 TINY = ["--dqn.num-envs", "2", "--dqn.total-steps", "600", "--dqn.learning-starts", "200", "--dqn.buffer-size",
@@ -41,6 +45,7 @@ def test_train_dqn_on_pong_then_resume(tmp_path):
     assert summary["protocol"] == {"epsilon": 0.05, "sticky_actions": 0.25, "noop_max": 30,
                                    "life_loss_terminal": False, "max_frames": 108_000}
     assert -21 <= summary["return_min"] <= summary["return_max"] <= 21 and summary["length_min"] > 500  # whole games
+    _export_matches_the_greedy_agent(run_dir)
     result = run_cli("evaluate", run_dir, "--episodes", "1", "--video", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     video = json.loads(result.stdout)["videos"][0]
@@ -81,3 +86,36 @@ def test_prioritized_run_resumed_without_a_saved_replay_starts_empty(tmp_path):
     assert "from step 400 with an empty replay (the run did not save it" in result.stdout
     metrics = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
     assert metrics[-1]["step"] == 600 and "loss" in metrics[-1]  # refilled 100 steps, then updated again
+
+
+def _export_matches_the_greedy_agent(run_dir):
+    """The exported graph takes the 4-frame stack and returns argmax Q, as the agent does at epsilon 0."""
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from sensorimotor.agents.dqn.evaluation import load_dqn_run
+    from sensorimotor.envs import make_vec
+
+    result = run_cli("export", run_dir, "--formats", "onnx", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.load(open(os.path.join(run_dir, "export", "manifest.json")))
+    assert manifest["inputs"]["obs"]["shape"] == ["batch", 4, 84, 84] and manifest["inputs"]["obs"]["dtype"] == "uint8"
+    assert manifest["inputs"]["obs"]["frame_stack"]["frames"] == 4
+    assert manifest["outputs"]["action"] == {"shape": ["batch"], "dtype": "int64", "choices": 6}
+    _, agent, _, _ = load_dqn_run(run_dir)
+    env = make_vec("ALE/Pong-v5", 1, backend="sync")
+    obs = env.reset(seed=3)
+    stacks = [obs]
+    for _ in range(40):
+        obs = env.step(torch.randint(0, 6, (1,)))[0]
+        stacks.append(obs)
+    env.close()
+    batch = torch.cat(stacks)
+    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
+    exported = session.run(None, {"obs": batch.numpy()})[0]
+    with torch.no_grad():
+        q = agent.q(batch)
+    top2 = q.topk(2, dim=1).values
+    clear = (top2[:, 0] - top2[:, 1] > 1e-4).numpy()  # float rounding may only flip near-ties
+    assert clear.sum() >= 30
+    assert np.array_equal(exported[clear], agent.act(batch, epsilon=0.0).numpy()[clear])
+    result = run_cli("export", run_dir, "--camera-size", "84", "84", timeout=300)
+    assert result.returncode == 2 and "a stack of frames" in result.stderr
