@@ -14,10 +14,13 @@ import statistics
 import sys
 import time
 
-import numpy as np
-import torch
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Before torch, as the CLI does: the package sets OMP_WAIT_POLICY=PASSIVE (see sensorimotor/__init__.py).
+# Both agents run in this process under the same setting.
+import sensorimotor  # noqa: E402, F401
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from benchmarks.common import machine_line  # noqa: E402
 
@@ -121,7 +124,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000, help="training steps timed after learning starts")
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    print(machine_line())
+    print(machine_line(), f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
     a, b = [], []
     for i in range(args.repeats):
         b.append(sb3(args.steps, i))
