@@ -72,20 +72,20 @@ def test_bad_dqn_input_fails_in_one_line(tmp_path):
 
 def test_prioritized_run_resumed_without_a_saved_replay_starts_empty(tmp_path):
     run_dir = str(tmp_path / "breakout")
-    flags = ["--dqn.num-envs", "2", "--dqn.total-steps", "400", "--dqn.learning-starts", "100", "--dqn.buffer-size",
+    flags = ["--dqn.num-envs", "2", "--dqn.total-steps", "400", "--dqn.learning-starts", "200", "--dqn.buffer-size",
              "1000", "--checkpoint-every", "200", "--no-save-replay", "--dqn.prioritized", "--no-progress"]
     result = run_cli("train", "dqn", "--env", "MinAtar/Breakout-v1", "--preset", "minatar", "--run-dir", run_dir, *flags,
                      timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not os.path.exists(os.path.join(run_dir, "checkpoints", "step_400", "replay.safetensors"))
     config = json.load(open(os.path.join(run_dir, "config.json")))
-    config["dqn"]["total_steps"] = 600
+    config["dqn"]["total_steps"] = 700
     json.dump(config, open(os.path.join(run_dir, "config.json"), "w"))
     result = run_cli("train", "dqn", "--resume", run_dir, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "from step 400 with an empty replay (the run did not save it" in result.stdout
     metrics = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
-    assert metrics[-1]["step"] == 600 and "loss" in metrics[-1]  # refilled 100 steps, then updated again
+    assert metrics[-1]["step"] == 700 and "loss" in metrics[-1]  # refilled 200 steps, then updated again
 
 
 def _export_matches_the_greedy_agent(run_dir):
