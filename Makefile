@@ -33,8 +33,9 @@ train: $(STAMP)
 	$(BIN)/python -m sensorimotor train ppo --env HalfCheetah-v5 --preset make-train --run-dir runs/make-train
 	$(BIN)/python -m sensorimotor evaluate runs/make-train --episodes 5 --video
 
+# Two workers, whole files each (tests in one file share ports and compiled MJX steps): ~2x faster.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 clean:
 	rm -rf $(VENV) runs

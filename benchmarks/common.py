@@ -11,7 +11,7 @@ import time
 import torch
 
 
-def time_ours(env_id: str, config, steps: int, seed: int, env_probe=None) -> dict:
+def time_ours(env_id: str, config, steps: int, seed: int, env_probe=None, backend: str | None = None) -> dict:
     """Train our PPO (recurrent when the config says so) for ``steps`` env steps after one warm-up
     rollout + update (compile time, reported apart). Returns steps/s and the collect / update shares.
 
@@ -23,7 +23,7 @@ def time_ours(env_id: str, config, steps: int, seed: int, env_probe=None) -> dic
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
-    env = build_env(env_id, config)
+    env = build_env(env_id, config, backend=backend)
     agent = make_agent(config, env.single_observation_space, env.single_action_space)
 
     class Quiet:

@@ -53,11 +53,13 @@ def _train(argv: list[str]) -> int:
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--env", default=TrainArgs.env)
     pre.add_argument("--preset", default=None)
+    pre.add_argument("--backend", default=None)
     known, _ = pre.parse_known_args(argv)
     from sensorimotor.envs import spec
 
     spec(known.env)  # an unknown id fails here with close matches, before anything is built
-    preset_name, preset = preset_for(known.env, known.preset)
+    preset_name, preset = preset_for(known.env, known.preset, backend=known.backend)
+    argv, preset = _num_envs_shorthand(argv, preset)
     default = TrainArgs(env=known.env, preset=preset_name, ppo=preset)
     args = tyro.cli(TrainArgs, default=default, args=argv, prog="sensorimotor train ppo")
     run_dir = train(args)
@@ -79,10 +81,26 @@ def _train_dqn(argv: list[str]) -> int:
     spec(known.env)
     if known.preset not in PRESETS:
         raise UserError(f"unknown dqn preset {known.preset!r}; choose from {', '.join(PRESETS)}")
-    default = DQNTrainArgs(env=known.env, preset=known.preset, dqn=PRESETS[known.preset])
+    argv, config = _num_envs_shorthand(argv, PRESETS[known.preset])
+    default = DQNTrainArgs(env=known.env, preset=known.preset, dqn=config)
     args = tyro.cli(DQNTrainArgs, default=default, args=argv, prog="sensorimotor train dqn")
     print(f"run directory: {train_dqn(args)}")
     return 0
+
+
+def _num_envs_shorthand(argv: list[str], config):
+    """``--num-envs N`` (or ``--num-envs=N``) sets the agent config's ``num_envs``: returns the other
+    flags and the updated config."""
+    import dataclasses
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--num-envs", type=str, default=None)
+    known, rest = pre.parse_known_args(argv)
+    if known.num_envs is None:
+        return argv, config
+    if not known.num_envs.isdigit() or int(known.num_envs) < 1:
+        raise UserError(f"--num-envs must be a positive integer, got {known.num_envs!r}.")
+    return rest, dataclasses.replace(config, num_envs=int(known.num_envs))
 
 
 def _evaluate(argv: list[str]) -> int:

@@ -1,6 +1,7 @@
 """Registers the Gymnasium tasks that run on a bare install: classic control and MuJoCo v5.
 
-The five locomotion tasks get a native ``mujoco`` backend from ``sensorimotor.sim.locomotion``.
+The five locomotion tasks and ``InvertedPendulum-v5`` are registered by ``sensorimotor.sim.locomotion``
+(with native ``mujoco`` and ``mjx`` backends).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import gymnasium as gym
 from sensorimotor.envs.registry import register
 
 CLASSIC = {"CartPole-v1": 500, "Pendulum-v1": 200, "Acrobot-v1": 500, "MountainCarContinuous-v0": 999}
-MUJOCO = {"InvertedPendulum-v5": 1000, "InvertedDoublePendulum-v5": 1000, "Reacher-v5": 50,
+MUJOCO = {"InvertedDoublePendulum-v5": 1000, "Reacher-v5": 50,
           "Swimmer-v5": 1000}
 
 

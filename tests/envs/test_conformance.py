@@ -7,11 +7,15 @@ import torch
 
 from sensorimotor.envs import list_envs, make_vec
 from sensorimotor.envs.registry import backends_of
+from sensorimotor.envs.vector.mjx import mjx_available
 
-# Every id on sync and its native backends; the generic subproc backend on a few (each case spawns workers).
+# Every id on sync and its native backends; the generic subproc backend on a few (each case spawns
+# workers), and mjx on two (each task compiles for 20-60 s on the CPU; tests/envs/test_mjx.py has more).
 SUBPROC_IDS = {"CartPole-v1", "Pendulum-v1", "HalfCheetah-v5", "Doom-Basic-v0"}
+MJX_IDS = {"InvertedPendulum-v5", "HalfCheetah-v5"} if mjx_available() else set()
+LIMITED = {"subproc": SUBPROC_IDS, "mjx": MJX_IDS}
 CASES = [(env_id, backend) for env_id in list_envs() for backend in backends_of(env_id)
-         if backend != "subproc" or env_id in SUBPROC_IDS]
+         if env_id in LIMITED.get(backend, {env_id})]
 
 
 def random_actions(env, generator):

@@ -94,6 +94,15 @@ PPO_DOOM = PPOConfig(
     seq_len=32,
 )
 
+# MJX on a GPU: thousands of envs, short rollouts, few large minibatches (the shape of Brax's Ant PPO:
+# 4096 envs, discount 0.97, 4 epochs, lr 3e-4; a 32-step rollout is 131k samples in 8 minibatches).
+# A starting point, not tuned here: no GPU was available when it was written (see docs/mjx.md).
+PPO_MJX = PPOConfig(
+    total_steps=50_000_000, num_envs=4096, n_steps=32, batch_size=16384, n_epochs=4, gamma=0.97,
+    gae_lambda=0.95, learning_rate=3e-4, clip_range=0.3, ent_coef=1e-3, max_grad_norm=1.0, hidden=(256, 256),
+    activation="silu", log_std_init=-0.5, device="cuda",
+)
+
 PRESETS: dict[str, PPOConfig] = {
     "default": PPOConfig(),
     "classic": PPO_CLASSIC,
@@ -108,6 +117,7 @@ PRESETS: dict[str, PPOConfig] = {
     "lstm-memory": PPO_LSTM_MEMORY,
     "lstm-bench": PPO_LSTM_BENCH,
     "doom": PPO_DOOM,
+    "mjx": PPO_MJX,
     "smoke": replace(PPO_CLASSIC, total_steps=512, num_envs=2, n_steps=64, batch_size=64, n_epochs=2,
                      compile=False),
 }
@@ -123,10 +133,15 @@ ENV_PRESETS: dict[str, str] = {
 }
 
 
-def preset_for(env_id: str, name: str | None) -> tuple[str, PPOConfig]:
-    """The named preset, or the env's own preset when ``name`` is None, or ``default``."""
+def preset_for(env_id: str, name: str | None, backend: str | None = None) -> tuple[str, PPOConfig]:
+    """The named preset; when ``name`` is None, ``mjx`` for the mjx backend on a CUDA machine, else the
+    env's own preset, else ``default``."""
     from sensorimotor.errors import UserError
 
+    if name is None and backend == "mjx":
+        import torch
+
+        name = "mjx" if torch.cuda.is_available() else None  # thousands of envs need the GPU
     name = name or ENV_PRESETS.get(env_id, "default")
     if name not in PRESETS:
         raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")

@@ -5,6 +5,13 @@ layout, reward terms, health checks and reset noise); ``tests/sim/test_locomotio
 both with the same actions and compares. Arrays in ``batch`` are ``[N, ...]`` float64 copies of the
 MjData fields named in ``data_fields`` plus ``qpos`` ``[N, nq]`` and ``qvel`` ``[N, nv]``.
 
+The batch functions take ``xp``, the array namespace: ``numpy`` for the CPU ``mujoco`` backend and
+``jax.numpy`` for the ``mjx`` backend, so both backends compute observations, rewards and terminations
+with the same code (``tests/envs/test_mjx.py`` compares them).
+
+``mjx_options`` are the model options the ``mjx`` backend sets before ``mjx.put_model``: MJX has no PGS
+solver (Humanoid's XML asks for it), so every task states its solver and iteration caps explicitly.
+
 | task        | frame skip | obs | reward                                            | terminates when        |
 |-------------|-----------:|----:|---------------------------------------------------|------------------------|
 | HalfCheetah | 5          | 17  | x velocity - 0.1 |a|^2                            | never                  |
@@ -12,6 +19,7 @@ MjData fields named in ``data_fields`` plus ``qpos`` ``[N, nq]`` and ``qvel`` ``
 | Walker2d    | 4          | 17  | x velocity + 1 (healthy) - 1e-3 |a|^2             | z not in (0.8, 2), |angle|>=1 |
 | Ant         | 5          | 105 | x velocity + 1 - 0.5 |a|^2 - 5e-4 |clip(cfrc)|^2  | torso z not in [0.2, 1] or non-finite |
 | Humanoid    | 5          | 348 | 1.25 COM x velocity + 5 - 0.1 |a|^2 - contact cost | z not in (1, 2)    |
+| InvertedPendulum | 2     | 4   | 1 while upright                                   | |angle| > 0.2 or non-finite |
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ class LocomotionTask:
     qvel_noise_normal = False  # HalfCheetah and Ant draw qvel noise from N(0, 1) * scale
     ctrl_cost_weight: float
     camera: dict[str, float] = {"distance": 4.0}
+    # The XMLs' own solver settings (Newton, at most 100 iterations and 50 line-search steps, early exit
+    # at the tolerance); Humanoid overrides them. See the module docstring.
+    mjx_options: dict[str, object] = {"solver": "newton", "iterations": 100, "ls_iterations": 50}
 
     def __init__(self, model: mujoco.MjModel):
         self.model = model
@@ -54,12 +65,12 @@ class LocomotionTask:
             qvel = self.init_qvel + rng.uniform(-s, s, self.model.nv)
         return qpos, qvel
 
-    def position(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+    def position(self, batch: dict[str, np.ndarray], xp=np) -> np.ndarray:
         """``[N]`` the coordinate whose rate of change is rewarded (torso x)."""
         return batch["qpos"][:, 0]
 
-    def control_cost(self, actions: np.ndarray) -> np.ndarray:
-        return self.ctrl_cost_weight * np.square(actions).sum(axis=1)
+    def control_cost(self, actions: np.ndarray, xp=np) -> np.ndarray:
+        return self.ctrl_cost_weight * xp.square(actions).sum(axis=1)
 
 
 class HalfCheetah(LocomotionTask):
@@ -70,12 +81,12 @@ class HalfCheetah(LocomotionTask):
     ctrl_cost_weight = 0.1
     camera = {"distance": 5.0, "lookat_z": 0.3}
 
-    def observe(self, batch):
-        return np.concatenate([batch["qpos"][:, 1:], batch["qvel"]], axis=1)
+    def observe(self, batch, xp=np):
+        return xp.concatenate([batch["qpos"][:, 1:], batch["qvel"]], axis=1)
 
-    def reward_terminated(self, velocity, batch, actions):
-        reward = velocity - self.control_cost(actions)
-        return reward, np.zeros(len(reward), dtype=bool)
+    def reward_terminated(self, velocity, batch, actions, xp=np):
+        reward = velocity - self.control_cost(actions, xp)
+        return reward, xp.zeros(len(reward), dtype=bool)
 
 
 class _PlanarWalker(LocomotionTask):
@@ -87,30 +98,30 @@ class _PlanarWalker(LocomotionTask):
     healthy_reward = 1.0
     camera = {"distance": 4.0, "lookat_z": 1.0}
 
-    def observe(self, batch):
-        return np.concatenate([batch["qpos"][:, 1:], np.clip(batch["qvel"], -10.0, 10.0)], axis=1)
+    def observe(self, batch, xp=np):
+        return xp.concatenate([batch["qpos"][:, 1:], xp.clip(batch["qvel"], -10.0, 10.0)], axis=1)
 
-    def reward_terminated(self, velocity, batch, actions):
-        healthy = self.is_healthy(batch)
-        reward = velocity + self.healthy_reward * healthy - self.control_cost(actions)
+    def reward_terminated(self, velocity, batch, actions, xp=np):
+        healthy = self.is_healthy(batch, xp)
+        reward = velocity + self.healthy_reward * healthy - self.control_cost(actions, xp)
         return reward, ~healthy
 
 
 class Hopper(_PlanarWalker):
     xml_path = os.path.join(ASSETS, "hopper.xml")
 
-    def is_healthy(self, batch):
+    def is_healthy(self, batch, xp=np):
         qpos, qvel = batch["qpos"], batch["qvel"]
         z, angle = qpos[:, 1], qpos[:, 2]
-        state = np.concatenate([qpos[:, 2:], qvel], axis=1)  # state_vector()[2:]
-        healthy_state = np.all((-100.0 < state) & (state < 100.0), axis=1)
+        state = xp.concatenate([qpos[:, 2:], qvel], axis=1)  # state_vector()[2:]
+        healthy_state = xp.all((-100.0 < state) & (state < 100.0), axis=1)
         return healthy_state & (0.7 < z) & (-0.2 < angle) & (angle < 0.2)
 
 
 class Walker2d(_PlanarWalker):
     xml_path = os.path.join(ASSETS, "walker2d_v5.xml")
 
-    def is_healthy(self, batch):
+    def is_healthy(self, batch, xp=np):
         z, angle = batch["qpos"][:, 1], batch["qpos"][:, 2]
         return (0.8 < z) & (z < 2.0) & (-1.0 < angle) & (angle < 1.0)
 
@@ -126,24 +137,24 @@ class Ant(LocomotionTask):
     contact_cost_weight = 5e-4
     camera = {"distance": 6.0, "elevation": -30.0, "lookat_z": 0.3}
 
-    def position(self, batch):
+    def position(self, batch, xp=np):
         return batch["xpos"][:, 1, 0]  # main body (torso) x
 
-    def contact_forces(self, batch):
-        return np.clip(batch["cfrc_ext"], -1.0, 1.0)
+    def contact_forces(self, batch, xp=np):
+        return xp.clip(batch["cfrc_ext"], -1.0, 1.0)
 
-    def observe(self, batch):
+    def observe(self, batch, xp=np):
         n = len(batch["qpos"])
-        forces = self.contact_forces(batch)[:, 1:].reshape(n, -1)
-        return np.concatenate([batch["qpos"][:, 2:], batch["qvel"], forces], axis=1)
+        forces = self.contact_forces(batch, xp)[:, 1:].reshape(n, -1)
+        return xp.concatenate([batch["qpos"][:, 2:], batch["qvel"], forces], axis=1)
 
-    def reward_terminated(self, velocity, batch, actions):
-        state = np.concatenate([batch["qpos"], batch["qvel"]], axis=1)
+    def reward_terminated(self, velocity, batch, actions, xp=np):
+        state = xp.concatenate([batch["qpos"], batch["qvel"]], axis=1)
         z = state[:, 2]
-        healthy = np.isfinite(state).all(axis=1) & (0.2 <= z) & (z <= 1.0)
+        healthy = xp.isfinite(state).all(axis=1) & (0.2 <= z) & (z <= 1.0)
         n = len(state)
-        contact_cost = self.contact_cost_weight * np.square(self.contact_forces(batch)).reshape(n, -1).sum(1)
-        reward = velocity + 1.0 * healthy - self.control_cost(actions) - contact_cost
+        contact_cost = self.contact_cost_weight * xp.square(self.contact_forces(batch, xp)).reshape(n, -1).sum(1)
+        reward = velocity + 1.0 * healthy - self.control_cost(actions, xp) - contact_cost
         return reward, ~healthy
 
 
@@ -156,18 +167,20 @@ class Humanoid(LocomotionTask):
     ctrl_cost_weight = 0.1
     contact_cost_weight = 5e-7
     camera = {"distance": 5.0, "lookat_z": 1.0}
+    # humanoid.xml asks for PGS, which MJX does not implement: Newton with the XML's 50-iteration cap.
+    mjx_options = {"solver": "newton", "iterations": 50, "ls_iterations": 50}
 
     def __init__(self, model):
         super().__init__(model)
         self._mass = model.body_mass / model.body_mass.sum()
 
-    def position(self, batch):
+    def position(self, batch, xp=np):
         """``[N]`` x of the centre of mass (gymnasium's ``mass_center``)."""
-        return np.einsum("b,nb->n", self._mass, batch["xipos"][:, :, 0])
+        return xp.einsum("b,nb->n", self._mass, batch["xipos"][:, :, 0])
 
-    def observe(self, batch):
+    def observe(self, batch, xp=np):
         n = len(batch["qpos"])
-        return np.concatenate(
+        return xp.concatenate(
             [
                 batch["qpos"][:, 2:],
                 batch["qvel"],
@@ -179,12 +192,30 @@ class Humanoid(LocomotionTask):
             axis=1,
         )
 
-    def reward_terminated(self, velocity, batch, actions):
+    def reward_terminated(self, velocity, batch, actions, xp=np):
         z = batch["qpos"][:, 2]
         healthy = (1.0 < z) & (z < 2.0)
         n = len(z)
-        contact_cost = self.contact_cost_weight * np.square(batch["cfrc_ext"]).reshape(n, -1).sum(1)
-        contact_cost = np.minimum(contact_cost, 10.0)
+        contact_cost = self.contact_cost_weight * xp.square(batch["cfrc_ext"]).reshape(n, -1).sum(1)
+        contact_cost = xp.minimum(contact_cost, 10.0)
         # As gymnasium: the cost is on data.ctrl as written, before MuJoCo clamps it to ctrlrange.
-        reward = 1.25 * velocity + 5.0 * healthy - self.control_cost(actions) - contact_cost
+        reward = 1.25 * velocity + 5.0 * healthy - self.control_cost(actions, xp) - contact_cost
         return reward, ~healthy
+
+
+class InvertedPendulum(LocomotionTask):
+    """A cart balancing a pole: a small, quickly learned task (gymnasium ``InvertedPendulum-v5``)."""
+
+    xml_path = os.path.join(ASSETS, "inverted_pendulum.xml")
+    frame_skip = 2
+    reset_noise_scale = 0.01
+    ctrl_cost_weight = 0.0
+    camera = {"distance": 2.0, "lookat_z": 0.0}
+
+    def observe(self, batch, xp=np):
+        return xp.concatenate([batch["qpos"], batch["qvel"]], axis=1)
+
+    def reward_terminated(self, velocity, batch, actions, xp=np):
+        obs = self.observe(batch, xp)
+        terminated = ~xp.isfinite(obs).all(axis=1) | (xp.abs(obs[:, 1]) > 0.2)
+        return xp.where(terminated, 0.0, 1.0), terminated
