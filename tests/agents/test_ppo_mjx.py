@@ -23,4 +23,5 @@ def test_ppo_balances_the_inverted_pendulum_on_mjx(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     # Random actions keep the pole up for ~5-10 steps; the task caps episodes at 1000.
     assert summary["return_mean"] >= 500, summary
-    assert json.load(open(f"{run_dir}/config.json"))["backend"] == "mjx"
+    config = json.load(open(f"{run_dir}/config.json"))
+    assert config["backend"] == "mjx" and config["ppo"]["num_envs"] == 8

@@ -28,6 +28,10 @@ def test_bad_inputs_give_one_line_and_exit_code_2(tmp_path):
     assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--preset", "nope"), "unknown preset")
     assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--ppo.num-envs", "0",
                                "--run-dir", str(tmp_path / "a")), "num_envs must be positive")
+    assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--num-envs", "x"), "--num-envs must be a positive")
+    assert_clean_error(run_cli("train", "dqn", "--env", "MinAtar/Breakout-v1", "--preset", "minatar", "--num-envs=0"),
+                       "--num-envs must be a positive")
+    assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--backend", "mjx"), "no backend 'mjx'")
     assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--ppo.batch-size", "100",
                                "--run-dir", str(tmp_path / "b")), "must divide")
     assert_clean_error(run_cli("evaluate", str(tmp_path)), "not a run directory")
