@@ -6,8 +6,9 @@ here uses two envs of InvertedPendulum or HalfCheetah: each shape compiles once 
 (``mjx_core.core_for``). The other tasks' agreement runs with ``SENSORIMOTOR_TEST_ALL_MJX=1``.
 
 Known and not solved: Ant's steps with foot-ground contact differ from C MuJoCo by up to ~1 rad/s in
-joint velocity (contact-free steps agree to 1e-5): the pyramidal friction rows get a ~3.6x different
-regularizer (MJX 3.17 against MuJoCo 4.0.0; see docs/mjx.md). Marked xfail so that a fix shows up.
+joint velocity (contact-free steps agree to 1e-5): the two engines pick different tangent axes for the
+contact frame, and a pyramidal friction cone is not rotation-invariant (see docs/mjx.md). Marked xfail
+so that a fix shows up.
 """
 
 import os
