@@ -107,11 +107,11 @@ class MjxVecEnv:
         """RGB frame ``[H, W, 3]`` uint8 of env 0 (its state copied to a CPU MjData)."""
         if self.render_mode != "rgb_array" or self._state is None:
             return None
-        from sensorimotor.envs.vector.mujoco import _make_renderer
+        from sensorimotor.envs.vector.mujoco import make_renderer
 
         if self._renderer is None:
             model = mujoco.MjModel.from_xml_path(self.task.xml_path)  # the renderer edits its model
-            self._renderer = (*_make_renderer(model, self._render_size, self.task.camera), model, mujoco.MjData(model))
+            self._renderer = (*make_renderer(model, self._render_size, self.task.camera), model, mujoco.MjData(model))
         renderer, camera, model, data = self._renderer
         data.qpos[:] = np.asarray(self._state["data"].qpos[0])
         data.qvel[:] = np.asarray(self._state["data"].qvel[0])

@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from sensorimotor.envs.vector.mujoco import zero_batch
 from sensorimotor.errors import UserError, check
 from sensorimotor.utils.jax_setup import import_mjx
 from sensorimotor.utils.mujoco_gl import import_mujoco
@@ -69,7 +70,7 @@ class MjxCore:
         nu = self.model.nu
         low, high = self.model.actuator_ctrlrange.T.astype(np.float32)
         self.action_space = gym.spaces.Box(low, high, (nu,), np.float32)
-        obs_dim = self.task.observe(_zero_batch(self.model, self.task, 1)).shape[1]
+        obs_dim = self.task.observe(zero_batch(self.model, self.task.data_fields, 1)).shape[1]
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
 
         jax, jnp = self.jax, self.jnp
@@ -221,11 +222,3 @@ def _field(data, name: str):
     if impl is not None and hasattr(impl, name):
         return getattr(impl, name)
     return getattr(data, name)
-
-
-def _zero_batch(model: mujoco.MjModel, task, n: int) -> dict[str, np.ndarray]:
-    data = mujoco.MjData(model)
-    batch = {"qpos": np.zeros((n, model.nq)), "qvel": np.zeros((n, model.nv))}
-    for name in task.data_fields:
-        batch[name] = np.zeros((n, *getattr(data, name).shape))
-    return batch

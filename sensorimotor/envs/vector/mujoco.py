@@ -70,7 +70,7 @@ class MujocoVecEnv:
         nu = self.model.nu
         low, high = self.model.actuator_ctrlrange.T.astype(np.float32)
         self.single_action_space = gym.spaces.Box(low, high, (nu,), np.float32)
-        self._batch = self._allocate_batch()
+        self._batch = zero_batch(self.model, self.task.data_fields, num_envs)
         obs_dim = self.task.observe(self._batch).shape[1]
         self.single_observation_space = gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
 
@@ -146,7 +146,7 @@ class MujocoVecEnv:
         if self.render_mode != "rgb_array":
             return None
         if self._renderer is None:
-            self._renderer = _make_renderer(self.model, self._render_size, self.task.camera)
+            self._renderer = make_renderer(self.model, self._render_size, self.task.camera)
         renderer, camera = self._renderer
         renderer.update_scene(self.datas[0], camera)
         return renderer.render()
@@ -159,13 +159,6 @@ class MujocoVecEnv:
             self._renderer = None
 
     # ------------------------------------------------------------------------------------ internals
-    def _allocate_batch(self) -> dict[str, np.ndarray]:
-        m, n = self.model, self.num_envs
-        batch = {"qpos": np.zeros((n, m.nq)), "qvel": np.zeros((n, m.nv))}
-        for name in self.task.data_fields:
-            batch[name] = np.zeros((n, *getattr(self.datas[0], name).shape))
-        return batch
-
     def _step_range(self, start: int, stop: int) -> None:
         model, frame_skip, rne = self.model, self.task.frame_skip, self.task.needs_rne_post
         for i in range(start, stop):
@@ -196,13 +189,23 @@ class MujocoVecEnv:
         return torch.tensor(array, dtype=torch.float32, device=self.device)
 
 
+def zero_batch(model: mujoco.MjModel, data_fields: tuple[str, ...], n: int) -> dict[str, np.ndarray]:
+    """A task's ``batch`` of ``n`` worlds, zeroed: ``qpos [n, nq]``, ``qvel [n, nv]`` and each of
+    ``data_fields`` with its MjData shape, float64."""
+    data = mujoco.MjData(model)
+    batch = {"qpos": np.zeros((n, model.nq)), "qvel": np.zeros((n, model.nv))}
+    for name in data_fields:
+        batch[name] = np.zeros((n, *getattr(data, name).shape))
+    return batch
+
+
 def _split(n: int, parts: int) -> list[tuple[int, int]]:
     """Contiguous ``(start, stop)`` ranges covering ``range(n)`` in at most ``parts`` pieces."""
     size = math.ceil(n / max(1, parts))
     return [(s, min(n, s + size)) for s in range(0, n, size)]
 
 
-def _make_renderer(model: mujoco.MjModel, size: tuple[int, int], camera_config: dict[str, float]):
+def make_renderer(model: mujoco.MjModel, size: tuple[int, int], camera_config: dict[str, float]):
     # Shadows and multisampling off: ~10x faster offscreen rendering on the CPU (DESIGN.md 6).
     model.vis.quality.shadowsize = 0
     model.vis.quality.offsamples = 0
