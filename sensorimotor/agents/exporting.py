@@ -29,6 +29,10 @@ class ExportArgs:
     camera_size: tuple[int, int] | None = None
     """Pixel policies: (height, width) of the deploy camera; the graph then takes RGB frames of that
     size, channels last, and does grayscale and resize inside."""
+    frame_stack: str = "inside"
+    """Policies trained on a stack of frames (DQN on Atari): ``inside`` (the graph takes one frame and
+    carries the earlier ones as its state, zeros at an episode start) or ``caller`` (the graph takes
+    the whole stack, oldest frame first)."""
     robot_spec: str = "sim"
     """The robot the policy is for: a RobotSpec JSON file, ``sim`` (the served sim robot of the run's
     task, see scripts/serve_sim_robot.py) or ``none``. Its hash goes into the manifest; the robot
@@ -53,18 +57,23 @@ def export(args: ExportArgs) -> dict:
     """Writes the policy files and ``manifest.json``; returns the manifest."""
     unknown = [f for f in args.formats if f not in FORMATS]
     check(not unknown, f"unknown export format {unknown[0] if unknown else ''!r}; choose from {', '.join(FORMATS)}.")
+    check(args.frame_stack in ("inside", "caller"), f"--frame-stack must be 'inside' or 'caller', got {args.frame_stack!r}.")
     run = _load(args.run_dir)
     obs_space, action_space = run.env.single_observation_space, run.env.single_action_space
     continuous = isinstance(action_space, gym.spaces.Box)
     pixels = obs_space.dtype == np.uint8
+    stack_inside = bool(run.frame_stack) and run.frame_stack > 1 and args.frame_stack == "inside"
+    # What the model sees per step, and what one new frame of it is.
+    frame_shape = tuple(obs_space.shape)
+    if stack_inside:
+        frame_shape = (obs_space.shape[0] // run.frame_stack, *obs_space.shape[1:])
     check(args.camera_size is None or (pixels and len(obs_space.shape) == 3),
           f"--camera-size is for pixel policies; {run.env_id} observes {tuple(obs_space.shape)} {obs_space.dtype}.")
-    check(args.camera_size is None or (obs_space.shape[0] in (1, 3) and not run.frame_stack),
-          f"--camera-size needs a policy trained on one gray or RGB image; {run.env_id} observes "
-          f"{tuple(obs_space.shape)} ({'a stack of frames' if run.frame_stack else 'object channels'}): feed it "
-          "the native observation.")
+    check(args.camera_size is None or (frame_shape[0] in (1, 3) and not (run.frame_stack and not stack_inside)),
+          f"--camera-size needs a policy that sees one gray or RGB image per step; {run.env_id} observes "
+          f"{tuple(obs_space.shape)} ({'a stack of frames: export with --frame-stack inside' if run.frame_stack else 'object channels: feed it the native observation'}).")
     check(args.camera_size is None or min(args.camera_size) > 0, f"--camera-size must be positive, got {args.camera_size}.")
-    camera = (tuple(obs_space.shape), tuple(args.camera_size)) if args.camera_size else None
+    camera = (frame_shape, tuple(args.camera_size)) if args.camera_size else None
     norm = run.norm
     policy = ExportedPolicy(
         run.model.cpu(),
@@ -72,12 +81,13 @@ def export(args: ExportArgs) -> dict:
         obs_var=None if norm is None else norm.stats.var.cpu(),
         obs_clip=10.0 if norm is None else norm.clip, obs_eps=1e-8 if norm is None else norm.eps,
         action_low=action_space.low if continuous else None, action_high=action_space.high if continuous else None,
-        camera=camera,
+        camera=camera, frame_stack=run.frame_stack if stack_inside else None,
     )
     out_dir = os.path.join(args.run_dir, "export")
     os.makedirs(out_dir, exist_ok=True)
-    input_shape = (*args.camera_size, 3) if camera else tuple(obs_space.shape)
-    example = policy.example_inputs(input_shape, dtype=torch.uint8 if pixels else torch.float32)
+    input_shape = (*args.camera_size, 3) if camera else frame_shape
+    example = policy.example_inputs(input_shape, dtype=torch.uint8 if pixels else torch.float32,
+                                    frame_shape=frame_shape)
     files = {}
     if "torchscript" in args.formats:
         files["torchscript"] = os.path.basename(save_torchscript(policy, os.path.join(out_dir, "policy.pt"), example))
@@ -88,7 +98,8 @@ def export(args: ExportArgs) -> dict:
                  "normalized_inside": norm is not None or pixels}
     if run.frame_stack:
         obs_input["frame_stack"] = {"frames": run.frame_stack, "order": "oldest first, the newest frame last",
-                                    "episode_start": "zeros in place of the frames before the episode's first"}
+                                    "episode_start": "zeros in place of the frames before the episode's first",
+                                    "inside": stack_inside}
     manifest = {
         "env": run.env_id,
         "step": run.step,
@@ -101,11 +112,14 @@ def export(args: ExportArgs) -> dict:
         "robot_spec_hash": None,
     }
     manifest.update(_robot_spec(args.robot_spec, run.env_id))
-    if policy.recurrent:
-        state = {"shape": ["batch", policy.state_size], "dtype": "float32",
+    if policy.stateful:
+        state = {"shape": ["batch", *policy.state_shape(frame_shape)], "dtype": "float32",
                  "reset": "feed zeros at an episode start, else the previous call's next_state"}
+        if stack_inside:
+            state["holds"] = f"the {run.frame_stack - 1} frames before obs, oldest first, 0-255"
         manifest["inputs"]["state"] = state
         manifest["outputs"]["next_state"] = dict(state)
+    if policy.recurrent:
         core = run.model.actor_core
         manifest["recurrent"] = {"cell": core.kind, "layers": core.layers, "hidden": core.hidden,
                                  "layout": "h of each layer, then c of each layer (LSTM)" if core.kind == "lstm"

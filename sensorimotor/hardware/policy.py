@@ -1,7 +1,8 @@
 """An exported policy run with onnxruntime: what the deploy side needs, without torch.
 
 ``OnnxPolicy(export_dir)`` reads ``manifest.json`` and ``policy.onnx`` and maps one observation to one
-action, carrying a recurrent policy's state between calls (zeros after :meth:`reset`).
+action, carrying the graph's state between calls (a recurrent memory or a frame stack; zeros after
+:meth:`reset`).
 """
 
 from __future__ import annotations
@@ -48,14 +49,15 @@ class OnnxPolicy:
         self.camera_input = obs.get("layout") == "camera_hwc"
         """True when the graph takes raw camera frames ``[H, W, 3]`` and converts them itself."""
         self.recurrent = "state" in self.manifest["inputs"]
-        self.state_size = self.manifest["inputs"]["state"]["shape"][1] if self.recurrent else 0
+        """True when the graph carries a state between calls (a recurrent core or a frame stack)."""
+        self.state_shape = tuple(self.manifest["inputs"]["state"]["shape"][1:]) if self.recurrent else (0,)
         self.action_layout = self.manifest["outputs"]["action"]
         self.spec_hash = self.manifest.get("robot_spec_hash")
         self.reset()
 
     def reset(self) -> None:
-        """Start of an episode: the recurrent state goes back to zeros."""
-        self.state = np.zeros((1, self.state_size), dtype=np.float32)
+        """Start of an episode: the state (memory or earlier frames) goes back to zeros."""
+        self.state = np.zeros((1, *self.state_shape), dtype=np.float32)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """``obs`` of the manifest's shape (no batch axis) -> the action ``[A]`` (or a scalar index)."""

@@ -5,7 +5,10 @@ The exported graph takes the raw observation (the env's units; uint8 ``[N, C, H,
 returns the action to apply: ``obs [N, obs_dim] -> action [N, A]`` (float32, clamped to the action bounds) or ``[N]`` (int64, for
 discrete actions). A recurrent policy also takes and returns its memory explicitly:
 ``(obs [N, obs_dim], state [N, S]) -> (action, next_state [N, S])``; the caller feeds zeros at an
-episode start. The deploy side needs only onnxruntime (or torch for TorchScript).
+episode start. A policy trained on a stack of ``k`` frames may carry the stack the same way: it then
+takes one frame and its state is the ``k - 1`` frames before it,
+``(frame [N, c, H, W], state [N, (k - 1) c, H, W]) -> (action, next_state)``, zeros at an episode start
+(as the training envs pad). The deploy side needs only onnxruntime (or torch for TorchScript).
 """
 
 from __future__ import annotations
@@ -27,13 +30,18 @@ class ExportedPolicy(nn.Module):
         obs_mean, obs_var: ``[obs_dim]`` normalizer statistics, or None when the run did not normalize.
         obs_clip, obs_eps: the normalizer's clip and epsilon.
         action_low, action_high: ``[A]`` bounds of a continuous action, or None for discrete actions.
-        camera: for pixel policies, ``(obs_shape, (height, width))``: the graph then takes camera frames
-            ``uint8 [N, height, width, 3]`` (RGB, channels last) and converts them inside (grayscale
-            when the policy was trained on one channel, bilinear resize to the trained size).
+        camera: for pixel policies, ``(frame_shape, (height, width))`` with ``frame_shape`` one trained
+            frame ``(c, h, w)``: the graph then takes camera frames ``uint8 [N, height, width, 3]`` (RGB,
+            channels last) and converts them inside (grayscale when the policy was trained on one
+            channel, bilinear resize to the trained size).
+        frame_stack: ``k`` > 1 to stack frames inside the graph (the model was trained on ``k`` frames
+            of ``c`` channels each, oldest first); the graph takes one frame and carries the others as
+            its state, float32 ``[N, (k - 1) c, h, w]`` in 0-255.
     """
 
     def __init__(self, model: nn.Module, obs_mean=None, obs_var=None, obs_clip: float = 10.0,
-                 obs_eps: float = 1e-8, action_low=None, action_high=None, camera=None):
+                 obs_eps: float = 1e-8, action_low=None, action_high=None, camera=None,
+                 frame_stack: int | None = None):
         super().__init__()
         self.camera = camera is not None
         if self.camera:
@@ -43,6 +51,9 @@ class ExportedPolicy(nn.Module):
             # ITU-R BT.601 luma, as OpenCV's RGB2GRAY.
             self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
         self.recurrent = hasattr(model, "actor_core")
+        self.frame_stack = int(frame_stack or 1)
+        if self.frame_stack > 1 and self.recurrent:
+            raise ValueError("a recurrent policy carries its memory in its core; it has no frame stack to carry")
         self.continuous = getattr(model, "continuous", False)  # a QNetwork has none: discrete
         if self.recurrent:
             self.encoder = model.encoder  # None for flat observations
@@ -71,6 +82,9 @@ class ExportedPolicy(nn.Module):
                 x = self.encoder(x)
             out, next_state = self.core.step(x, state)
             return self._action(self.head(out)), next_state
+        if self.frame_stack > 1:
+            stack = torch.cat([state, x], dim=1)  # oldest first, the new frame last, as in training
+            return self._action(self.actor(stack)), stack[:, x.shape[1]:]
         return self._action(self.actor(x))
 
     def _from_camera(self, frames: torch.Tensor) -> torch.Tensor:
@@ -87,17 +101,35 @@ class ExportedPolicy(nn.Module):
             return torch.maximum(torch.minimum(params, self.action_high), self.action_low)
         return params.argmax(-1)
 
-    def example_inputs(self, obs_shape: tuple[int, ...], batch: int = 1, dtype=torch.float32) -> tuple[torch.Tensor, ...]:
+    @property
+    def stateful(self) -> bool:
+        """The graph takes a state and returns the next one (a recurrent core or a frame stack)."""
+        return self.recurrent or self.frame_stack > 1
+
+    def state_shape(self, frame_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """One env's state: ``(S,)`` for a recurrent core, ``((k - 1) c, h, w)`` for a frame stack of
+        frames ``frame_shape = (c, h, w)`` (as the model sees them, after any camera conversion)."""
+        if self.recurrent:
+            return (self.state_size,)
+        channels, *hw = frame_shape
+        return ((self.frame_stack - 1) * channels, *hw)
+
+    def example_inputs(self, obs_shape: tuple[int, ...], batch: int = 1, dtype=torch.float32,
+                       frame_shape: tuple[int, ...] | None = None) -> tuple[torch.Tensor, ...]:
+        """``obs_shape``: what the graph takes per env; ``frame_shape``: one frame as the model sees it
+        (needed for a frame stack)."""
         obs = torch.zeros(batch, *obs_shape, dtype=dtype)
-        return (obs, torch.zeros(batch, self.state_size)) if self.recurrent else (obs,)
+        if not self.stateful:
+            return (obs,)
+        return obs, torch.zeros(batch, *self.state_shape(frame_shape or obs_shape))
 
     @property
     def input_names(self) -> list[str]:
-        return ["obs", "state"] if self.recurrent else ["obs"]
+        return ["obs", "state"] if self.stateful else ["obs"]
 
     @property
     def output_names(self) -> list[str]:
-        return ["action", "next_state"] if self.recurrent else ["action"]
+        return ["action", "next_state"] if self.stateful else ["action"]
 
 
 def save_torchscript(policy: ExportedPolicy, path: str, example_inputs: tuple[torch.Tensor, ...]) -> str:

@@ -89,16 +89,21 @@ def test_prioritized_run_resumed_without_a_saved_replay_starts_empty(tmp_path):
 
 
 def _export_matches_the_greedy_agent(run_dir):
-    """The exported graph takes the 4-frame stack and returns argmax Q, as the agent does at epsilon 0."""
+    """The exported graph returns argmax Q, as the agent does at epsilon 0: by default it takes one frame
+    and carries the three before it as its state (zeros at the start, as the envs pad); with
+    ``--frame-stack caller`` it takes the whole stack; from an RGB camera it converts each frame."""
     onnxruntime = pytest.importorskip("onnxruntime")
     from sensorimotor.agents.dqn.evaluation import load_dqn_run
+    from sensorimotor.agents.exporting import ExportArgs, export
     from sensorimotor.envs import make_vec
+    from sensorimotor.hardware.policy import OnnxPolicy
 
     result = run_cli("export", run_dir, "--formats", "onnx", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.load(open(os.path.join(run_dir, "export", "manifest.json")))
-    assert manifest["inputs"]["obs"]["shape"] == ["batch", 4, 84, 84] and manifest["inputs"]["obs"]["dtype"] == "uint8"
-    assert manifest["inputs"]["obs"]["frame_stack"]["frames"] == 4
+    assert manifest["inputs"]["obs"]["shape"] == ["batch", 1, 84, 84] and manifest["inputs"]["obs"]["dtype"] == "uint8"
+    assert manifest["inputs"]["obs"]["frame_stack"]["frames"] == 4 and manifest["inputs"]["obs"]["frame_stack"]["inside"]
+    assert manifest["inputs"]["state"]["shape"] == manifest["outputs"]["next_state"]["shape"] == ["batch", 3, 84, 84]
     assert manifest["outputs"]["action"] == {"shape": ["batch"], "dtype": "int64", "choices": 6}
     _, agent, _, _ = load_dqn_run(run_dir)
     env = make_vec("ALE/Pong-v5", 1, backend="sync")
@@ -108,14 +113,32 @@ def _export_matches_the_greedy_agent(run_dir):
         obs = env.step(torch.randint(0, 6, (1,)))[0]
         stacks.append(obs)
     env.close()
-    batch = torch.cat(stacks)
-    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
-    exported = session.run(None, {"obs": batch.numpy()})[0]
+    batch = torch.cat(stacks)  # [41, 4, 84, 84], the first padded with zeros
+    assert (batch[0, :3] == 0).all()
     with torch.no_grad():
         q = agent.q(batch)
     top2 = q.topk(2, dim=1).values
     clear = (top2[:, 0] - top2[:, 1] > 1e-4).numpy()  # float rounding may only flip near-ties
     assert clear.sum() >= 30
-    assert np.array_equal(exported[clear], agent.act(batch, epsilon=0.0).numpy()[clear])
-    result = run_cli("export", run_dir, "--camera-size", "84", "84", timeout=300)
+    greedy = agent.act(batch, epsilon=0.0).numpy()
+
+    policy = OnnxPolicy(os.path.join(run_dir, "export"))  # the deploy side: one frame per call
+    one_by_one = []
+    for t in range(len(batch)):
+        one_by_one.append(int(policy(batch[t, -1:].numpy())))
+        assert np.array_equal(policy.state[0], batch[t, 1:].numpy())  # the stack it carries is the env's
+    assert np.array_equal(np.array(one_by_one)[clear], greedy[clear])
+
+    caller = export(ExportArgs(run_dir, formats=("onnx",), frame_stack="caller", robot_spec="none"))
+    assert caller["inputs"]["obs"]["shape"] == ["batch", 4, 84, 84] and "state" not in caller["inputs"]
+    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
+    assert np.array_equal(session.run(None, {"obs": batch.numpy()})[0][clear], greedy[clear])
+
+    # A camera graph: gray frames given as RGB (R = G = B) at the trained size act as the native ones.
+    camera = export(ExportArgs(run_dir, formats=("onnx",), camera_size=(84, 84), robot_spec="none"))
+    assert camera["inputs"]["obs"]["shape"] == ["batch", 84, 84, 3]
+    policy = OnnxPolicy(os.path.join(run_dir, "export"))
+    from_camera = [int(policy(np.repeat(batch[t, -1].numpy()[..., None], 3, -1))) for t in range(len(batch))]
+    assert np.array_equal(np.array(from_camera)[clear], greedy[clear])
+    result = run_cli("export", run_dir, "--frame-stack", "caller", "--camera-size", "84", "84", timeout=300)
     assert result.returncode == 2 and "a stack of frames" in result.stderr
