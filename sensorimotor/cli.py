@@ -17,6 +17,7 @@ from sensorimotor.errors import UserError
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _stop_on_sigterm()
     try:
         return _dispatch(argv)
     except UserError as exc:
@@ -25,6 +26,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the last complete checkpoint is kept; continue with --resume RUN_DIR", file=sys.stderr)
         return 130
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM (a scheduler's or ``kill``'s stop) end a command as Ctrl-C does: the ``finally``
+    blocks close the envs. Without it Python dies at once and the engines the envs started (VizDoom runs
+    one process per env) outlive it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread (e.g. main() called from a test)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _dispatch(argv: list[str]) -> int:
