@@ -32,13 +32,13 @@ def collect(config, env_id, rollouts):
     return agent, runner.storage
 
 
-@pytest.mark.parametrize("env_id, cell", [
-    ("CartPoleNoVel-v1", "lstm"), ("CartPoleNoVel-v1", "gru"),
-    ("Doom-Basic-v0", "lstm"),  # pixels through the shared conv encoder
+@pytest.mark.parametrize("env_id, cell, shared", [
+    ("CartPoleNoVel-v1", "lstm", False), ("CartPoleNoVel-v1", "gru", False), ("CartPoleNoVel-v1", "gru", True),
+    ("Doom-Basic-v0", "lstm", True),  # pixels through the conv encoder, one core for both heads (preset doom)
 ])
-def test_update_replays_the_rollout_states(env_id, cell):
+def test_update_replays_the_rollout_states(env_id, cell, shared):
     config = dataclasses.replace(PPO_LSTM_CLASSIC, num_envs=4, n_steps=64, seq_len=16, batch_size=64,
-                                 recurrent=cell, core_size=32, compile=False)
+                                 recurrent=cell, core_size=32, shared_core=shared, compile=False)
     # Two rollouts: in the second, chunks start mid-episode from a carried state.
     agent, storage = collect(config, env_id, rollouts=2)
     starts = storage.episode_starts

@@ -71,3 +71,43 @@ def test_state_layout_round_trip():
     h, c = core._unflatten(state)
     assert h.shape == c.shape == (2, 3, 4)
     assert h[1, 2].tolist() == state[2, 4:8].tolist() and c[0, 0].tolist() == state[0, 8:12].tolist()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_shared_core_is_trained_by_the_value_loss(shared):
+    """With one core for both heads the state is that core's and the value loss reaches the memory the
+    policy reads; with a core each, the critic's loss leaves the actor's core untouched."""
+    import gymnasium as gym
+
+    from sensorimotor.policies.models import RecurrentActorCritic
+
+    torch.manual_seed(2)
+    model = RecurrentActorCritic((3,), gym.spaces.Discrete(2), "lstm", core_size=4, hidden=(), shared_core=shared)
+    assert model.state_size == (1 if shared else 2) * 2 * 4
+    L, B = 5, 2
+    obs, starts = torch.randn(L, B, 3), torch.zeros(L, B, dtype=torch.bool)
+    logits, values = model(obs, torch.zeros(B, model.state_size), starts)
+    values.square().sum().backward()
+    actor_core_grad = sum(p.grad.abs().sum() for p in model.actor_core.parameters() if p.grad is not None)
+    assert (actor_core_grad > 0) == shared
+    # Stepping gives the same outputs as the sequence, with the state carried in one tensor.
+    state, stepped = torch.zeros(B, model.state_size), []
+    with torch.no_grad():
+        for t in range(L):
+            params, value, state = model.step(obs[t], state)
+            stepped.append(value)
+    torch.testing.assert_close(torch.stack(stepped), values.detach(), atol=1e-5, rtol=1e-5)
+
+
+def test_orthogonal_init_keeps_conv_features_large_enough_for_a_core():
+    """PyTorch's default init leaves the Nature-CNN features of [0, 1] frames ~0.01 (a core after
+    them then hardly sees its input); orthogonal sqrt(2) weights keep them an order larger."""
+    from sensorimotor.policies.modules.cnn import ConvEncoder
+
+    torch.manual_seed(0)
+    frames = torch.randint(0, 256, (16, 1, 60, 80), dtype=torch.uint8)
+    default = ConvEncoder((1, 60, 80))(frames).detach()
+    ortho = ConvEncoder((1, 60, 80), ortho_init=True)(frames).detach()
+    assert default.std() < 0.03 and ortho.std() > 5 * default.std()
+    assert all((m.bias == 0).all() for m in ConvEncoder((1, 60, 80), ortho_init=True).modules() if hasattr(m, "bias")
+               and m.bias is not None)

@@ -55,6 +55,11 @@ class PPOConfig:
     core_size: int = 64
     """Hidden units of each recurrent core."""
     core_layers: int = 1
+    shared_core: bool = False
+    """One recurrent core feeding both heads (CleanRL's and Sample Factory's LSTM PPO) instead of one
+    each (sb3-contrib's default). Pixel tasks want it: the value loss then trains the memory the policy
+    reads, while the policy gradient alone, through the actor head's 0.01-gain start, barely reaches a
+    core of its own (Doom runs with separate cores kept a near-uniform policy, approx KL ~1e-4)."""
     seq_len: int | None = None
     """Truncated-BPTT chunk length in steps (must divide ``n_steps`` and ``batch_size``); None: the
     whole rollout of each env is one sequence (sb3-contrib's behaviour)."""

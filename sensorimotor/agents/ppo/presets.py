@@ -86,12 +86,13 @@ PPO_LSTM_BENCH = PPOConfig(num_envs=8, n_steps=128, batch_size=128, n_epochs=10,
                            normalize_reward=False, recurrent="lstm", core_size=64)
 
 # VizDoom from pixels: the Atari PPO settings of CleanRL / the PPO paper (lr 2.5e-4, clip 0.1,
-# entropy 0.01, 4 epochs) with a 256-unit LSTM after the conv encoder and 32-step BPTT chunks.
+# entropy 0.01, 4 epochs) with one 256-unit LSTM after the conv encoder, shared by actor and critic as
+# in CleanRL's LSTM PPO (see PPOConfig.shared_core), and 32-step BPTT chunks.
 PPO_DOOM = PPOConfig(
     total_steps=2_000_000, num_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.95,
     learning_rate=2.5e-4, anneal_lr=True, clip_range=0.1, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5,
     hidden=(), activation="relu", normalize_obs=False, normalize_reward=True, recurrent="lstm", core_size=256,
-    seq_len=32,
+    shared_core=True, seq_len=32,
 )
 
 # MJX on a GPU: thousands of envs, short rollouts, few large minibatches (the shape of Brax's Ant PPO:

@@ -46,7 +46,7 @@ class RecurrentPPO(PPO):
     def _make_model(self, obs_shape: tuple[int, ...], action_space: gym.Space) -> RecurrentActorCritic:
         c = self.config
         return RecurrentActorCritic(obs_shape, action_space, c.recurrent, c.core_size, c.core_layers, c.hidden,
-                                    c.activation, c.log_std_init, c.ortho_init)
+                                    c.activation, c.log_std_init, c.ortho_init, c.shared_core)
 
     # -------------------------------------------------------------------------------------- acting
     def reset_state(self, num_envs: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -11,9 +13,14 @@ class ConvEncoder(nn.Module):
 
     The Nature-DQN convolutions (Mnih et al. 2015: 32 8x8/4, 64 4x4/2, 64 3x3/1, ReLU) then one
     linear layer; inputs are scaled to [0, 1] inside, so stored frames can stay uint8.
+
+    ``ortho_init``: orthogonal weights with gain sqrt(2) and zero biases (the actor-critic start of
+    the PPO paper's code, CleanRL and SB3). PyTorch's default init shrinks the signal at each of the
+    four layers: features come out ~0.01 for [0, 1] frames, and a recurrent core after them then sees
+    almost no input, so its policy cannot tell frames apart. DQN keeps the default (as its papers).
     """
 
-    def __init__(self, obs_shape: tuple[int, int, int], features: int = 256):
+    def __init__(self, obs_shape: tuple[int, int, int], features: int = 256, ortho_init: bool = False):
         super().__init__()
         channels, height, width = obs_shape
         self.convs = nn.Sequential(
@@ -26,6 +33,11 @@ class ConvEncoder(nn.Module):
             flat = self.convs(torch.zeros(1, channels, height, width)).shape[1]
         self.linear = nn.Sequential(nn.Linear(flat, features), nn.ReLU())
         self.features = features
+        if ortho_init:
+            for layer in self.modules():
+                if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                    nn.init.orthogonal_(layer.weight, math.sqrt(2))
+                    nn.init.zeros_(layer.bias)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.linear(self.convs(obs.to(torch.float32) / 255.0))
