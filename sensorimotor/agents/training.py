@@ -17,6 +17,7 @@ from sensorimotor.errors import UserError, check
 from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from sensorimotor.utils.logging import MetricsLogger
 from sensorimotor.utils.seeding import rng_state, seed_everything, set_rng_state
+from sensorimotor.utils.threads import intra_op_threads
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,9 @@ def train(args: TrainArgs) -> str:
     config.validate()
     check(args.checkpoint_every > 0, f"checkpoint_every must be positive, got {args.checkpoint_every}.")
     seed_everything(args.seed)
-    torch.set_num_threads(1 if config.device == "cpu" else torch.get_num_threads())
-
     env = build_env(args.env, config, backend=args.backend)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(intra_op_threads(tuple(env.single_observation_space.shape), config.device))
     agent = make_agent(config, env.single_observation_space, env.single_action_space)
     run_dir = args.run_dir or os.path.join("runs", f"{args.env}-ppo-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(run_dir, exist_ok=True)
@@ -87,6 +88,7 @@ def train(args: TrainArgs) -> str:
     finally:
         logger.close()
         env.close()
+        torch.set_num_threads(threads)  # the caller's setting, for in-process use
     return run_dir
 
 

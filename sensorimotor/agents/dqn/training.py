@@ -29,6 +29,7 @@ from sensorimotor.errors import check
 from sensorimotor.utils.checkpoint import load_extra, save_checkpoint
 from sensorimotor.utils.logging import MetricsLogger
 from sensorimotor.utils.seeding import rng_state, seed_everything, set_rng_state
+from sensorimotor.utils.threads import intra_op_threads
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,7 @@ def train_dqn(args: DQNTrainArgs) -> str:
     env = build_dqn_env(args)
     obs_shape = tuple(env.single_observation_space.shape)
     threads = torch.get_num_threads()
-    if len(obs_shape) != 3 or min(obs_shape[1:]) < 36:
-        # Small networks (MLPs, MinAtar's one conv) run 4x faster on one intra-op thread than on two.
-        torch.set_num_threads(1)
+    torch.set_num_threads(intra_op_threads(obs_shape))
     agent = DQN(config, obs_shape, int(env.single_action_space.n))
     run_dir = args.run_dir or os.path.join("runs", f"{args.env.replace('/', '-')}-dqn-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(run_dir, exist_ok=True)
