@@ -79,7 +79,8 @@ def train(args: TrainArgs) -> str:
                  **{k: w.state_dict() for k, w in stateful.items()}}
         save_checkpoint(run_dir, step, agent.weights(), state)
 
-    logger = MetricsLogger(run_dir, json.load(open(os.path.join(run_dir, "config.json"))), use_wandb=args.wandb)
+    logger = MetricsLogger(run_dir, json.load(open(os.path.join(run_dir, "config.json"))), use_wandb=args.wandb,
+                           resume_step=global_step if resume_from else None)
     # A resumed run continues with fresh episodes: reseed so it does not replay the first ones.
     runner = OnPolicyRunner(agent, env, logger, save, args.checkpoint_every, global_step,
                             seed=args.seed + global_step, progress_bar=args.progress)

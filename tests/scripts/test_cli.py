@@ -111,6 +111,9 @@ def test_sigkill_during_training_resumes_from_last_whole_checkpoint(tmp_path):
     assert f"from step {killed_at}" in result.stdout
     final = load_checkpoint(latest_checkpoint(str(run)))[1]["step"]
     assert final == killed_at + 512
+    # One metrics row per step: what the killed process logged after its checkpoint is gone.
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == final
 
 
 def _has_pyav():

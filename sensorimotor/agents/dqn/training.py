@@ -79,7 +79,8 @@ def train_dqn(args: DQNTrainArgs) -> str:
         extra = {"replay": runner.replay.state_dict()} if args.save_replay else None
         save_checkpoint(run_dir, at, agent.weights(), state, extra=extra)
 
-    logger = MetricsLogger(run_dir, json.load(open(config_path)), use_wandb=args.wandb)
+    logger = MetricsLogger(run_dir, json.load(open(config_path)), use_wandb=args.wandb,
+                           resume_step=step if resume_from else None)
     runner = OffPolicyRunner(agent, env, logger, save, args.checkpoint_every, step, seed=args.seed + step,
                              progress_bar=args.progress)
     if resume_from:
