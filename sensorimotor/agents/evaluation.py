@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import tyro
 
+from sensorimotor.agents.episode_tally import EpisodeTally
 from sensorimotor.agents.ppo import PPO
 from sensorimotor.agents.trained_run import load_trained_run
 from sensorimotor.envs.wrappers import RecordVideo
@@ -101,19 +102,14 @@ def _write_summary(run_dir: str, summary: dict) -> dict:
 @torch.inference_mode()
 def _run_episodes(agent: PPO, env, args: EvaluateArgs) -> tuple[list[float], list[int], list[bool]]:
     """Returns, lengths and whether each episode terminated (rather than hit its time limit)."""
-    returns: list[float] = []
-    lengths: list[int] = []
-    ended: list[bool] = []
+    tally = EpisodeTally(env.num_envs, args.episodes)
     obs = env.reset(seed=args.seed)
     agent.reset_state(env.num_envs)
-    while len(returns) < args.episodes:
+    while not tally.complete:
         actions, _, _ = agent.act(obs, deterministic=args.deterministic)
         obs, _, terminated, truncated, info = env.step(actions)
         agent.end_episodes(terminated | truncated)
-        done = (terminated | truncated).cpu().numpy()
-        if done.any():
-            returns += info["episode_return"].cpu().numpy()[done].tolist()
-            lengths += info["episode_length"].cpu().numpy()[done].tolist()
-            ended += terminated.cpu().numpy()[done].tolist()
-    n = args.episodes
-    return returns[:n], lengths[:n], ended[:n]
+        done = terminated | truncated
+        if bool(done.any()):
+            tally.add(done, info["episode_return"].cpu(), info["episode_length"].cpu(), terminated.cpu())
+    return tally.returns, tally.lengths, tally.terminated

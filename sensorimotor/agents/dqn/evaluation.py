@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from sensorimotor.agents.dqn.agent import DQN
+from sensorimotor.agents.episode_tally import EpisodeTally
 from sensorimotor.agents.dqn.training import DQNTrainArgs, _resume_args
 from sensorimotor.agents.training import load_latest
 from sensorimotor.envs import make_vec
@@ -44,16 +45,14 @@ def make_eval_env(args: DQNTrainArgs, num_envs: int, video: bool):
 @torch.inference_mode()
 def run_dqn_episodes(agent: DQN, env, episodes: int, epsilon: float, seed: int):
     """Returns, lengths and whether each episode terminated (rather than hit its frame cap)."""
-    returns, lengths, ended = [], [], []
+    tally = EpisodeTally(env.num_envs, episodes)
     obs = env.reset(seed=seed)
-    while len(returns) < episodes:
+    while not tally.complete:
         obs, _, terminated, truncated, info = env.step(agent.act(obs, epsilon))
-        end = info.get("episode_end", terminated | truncated).cpu().numpy()
-        if end.any():
-            returns += info["episode_return"].cpu().numpy()[end].tolist()
-            lengths += info["episode_length"].cpu().numpy()[end].tolist()
-            ended += terminated.cpu().numpy()[end].tolist()
-    return returns[:episodes], lengths[:episodes], [bool(e) for e in ended[:episodes]]
+        end = info.get("episode_end", terminated | truncated)
+        if bool(end.any()):
+            tally.add(end, info["episode_return"].cpu(), info["episode_length"].cpu(), terminated.cpu())
+    return tally.returns, tally.lengths, tally.terminated
 
 
 def protocol_summary(args: DQNTrainArgs, epsilon: float) -> dict:
