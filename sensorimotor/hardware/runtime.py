@@ -124,7 +124,7 @@ class DeployLoop:
                 if self.stop_event.is_set():
                     reason = "stopped"
         except KeyboardInterrupt:
-            reason = "interrupted (SIGINT): the robot server holds the robot"
+            reason = "interrupted (SIGINT or SIGTERM): the robot server holds the robot"
         finally:
             if self.recorder is not None:
                 self.recorder.close()
