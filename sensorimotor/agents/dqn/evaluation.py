@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 
 from sensorimotor.agents.dqn.agent import DQN
-from sensorimotor.agents.episode_tally import EpisodeTally
 from sensorimotor.agents.dqn.training import DQNTrainArgs, _resume_args
+from sensorimotor.agents.episode_tally import EpisodeTally
 from sensorimotor.agents.training import load_latest
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.registry import spec
