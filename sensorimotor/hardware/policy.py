@@ -48,9 +48,9 @@ class OnnxPolicy:
         self.obs_dtype = np.dtype(obs["dtype"])
         self.camera_input = obs.get("layout") == "camera_hwc"
         """True when the graph takes raw camera frames ``[H, W, 3]`` and converts them itself."""
-        self.recurrent = "state" in self.manifest["inputs"]
+        self.stateful = "state" in self.manifest["inputs"]
         """True when the graph carries a state between calls (a recurrent core or a frame stack)."""
-        self.state_shape = tuple(self.manifest["inputs"]["state"]["shape"][1:]) if self.recurrent else (0,)
+        self.state_shape = tuple(self.manifest["inputs"]["state"]["shape"][1:]) if self.stateful else (0,)
         self.action_layout = self.manifest["outputs"]["action"]
         self.spec_hash = self.manifest.get("robot_spec_hash")
         self.reset()
@@ -68,7 +68,7 @@ class OnnxPolicy:
                                       f"{list(self.obs_shape)}: wrong robot or wrong camera settings")
             obs = obs.reshape(self.obs_shape)
         feed = {"obs": obs.astype(self.obs_dtype, copy=False)[None]}
-        if self.recurrent:
+        if self.stateful:
             feed["state"] = self.state
             action, self.state = self.session.run(["action", "next_state"], feed)
         else:
