@@ -5,10 +5,12 @@ Compiling an MJX step on the CPU takes ~20-60 s per (task, env count) (Ant: minu
 here uses two envs of InvertedPendulum or HalfCheetah: each shape compiles once per process
 (``mjx_core.core_for``). The other tasks' agreement runs with ``SENSORIMOTOR_TEST_ALL_MJX=1``.
 
-Known and not solved: Ant's steps with foot-ground contact differ from C MuJoCo by up to ~1 rad/s in
-joint velocity (contact-free steps agree to 1e-5): the two engines pick different tangent axes for the
-contact frame, and a pyramidal friction cone is not rotation-invariant (see docs/mjx.md). Marked xfail
-so that a fix shows up.
+Known and not ours to solve: with gymnasium's pyramidal friction cones, Ant's steps with foot-ground
+contact differ from C MuJoCo by up to ~1 rad/s in joint velocity (contact-free steps agree to 1e-5):
+the two engines pick different tangent axes for the contact frame, and a pyramidal cone is not
+rotation-invariant (see docs/mjx.md). That case is marked xfail so that an upstream fix shows up; the
+Ant task's own code (observation with contact forces, contact cost, termination) is checked with
+elliptic cones on both engines, where the physics agrees.
 """
 
 import os
@@ -37,19 +39,43 @@ def _states_of(cpu_env):
 
 @pytest.mark.parametrize("env_id", AGREEMENT)
 def test_one_step_from_equal_states_matches_the_cpu_backend(env_id):
-    """Both backends, put in the same state, take the same action: same observation, reward, end.
+    """Both backends, put in the same state, take the same action: same observation, reward, end."""
+    _assert_steps_agree(make_vec(env_id, 2, backend="mujoco"), make_vec(env_id, 2, backend="mjx"))
 
-    The CPU backend runs the trajectory; before each step the MJX worlds are set to its state, so
-    float32-vs-float64 differences cannot grow over time and the check stays tight. Episodes that
-    end restart on both sides; the next step starts again from the CPU backend's state.
-    """
-    cpu, mjx = make_vec(env_id, 2, backend="mujoco"), make_vec(env_id, 2, backend="mjx")
+
+@pytest.mark.skipif(not ALL_TASKS, reason="compiles Ant (minutes on 2 cores); set SENSORIMOTOR_TEST_ALL_MJX=1")
+def test_ant_with_elliptic_friction_cones_matches_the_cpu_backend(tmp_path):
+    """Ant's observation (with contact forces), reward (with contact cost) and termination computed on
+    the device equal the CPU backend's when both engines use a rotation-invariant friction cone."""
+    from sensorimotor.envs.vector.mjx import MjxVecEnv
+    from sensorimotor.envs.vector.mujoco import MujocoVecEnv
+    from sensorimotor.sim.locomotion.tasks import Ant
+
+    xml = open(Ant.xml_path).read()
+    option = '<option integrator="RK4" timestep="0.01"/>'
+    assert option in xml, "gymnasium's ant.xml changed; update this test's cone edit"
+    path = tmp_path / "ant_elliptic.xml"
+    path.write_text(xml.replace(option, '<option integrator="RK4" timestep="0.01" cone="elliptic"/>'))
+    EllipticAnt = type("EllipticAnt", (Ant,), {"xml_path": str(path)})
+    _assert_steps_agree(MujocoVecEnv(EllipticAnt, 2), MjxVecEnv(EllipticAnt, 2), contacts_expected=True)
+
+
+def _assert_steps_agree(cpu, mjx, steps: int = 40, contacts_expected: bool = False) -> None:
+    """The CPU backend runs a random-action trajectory; before each step both backends are set to its
+    state, so float32-vs-float64 differences cannot grow over time and the check stays tight. Episodes
+    that end restart on both sides; the next step starts again from the CPU backend's state."""
     cpu.reset(seed=0)
     mjx.reset(seed=0)
     rng = np.random.default_rng(0)
     low, high = cpu.single_action_space.low, cpu.single_action_space.high
-    for _ in range(40):
-        mjx.set_states(*_states_of(cpu))
+    contact_steps = 0
+    for _ in range(steps):
+        # Both from a forward pass at the same state: after its own step the CPU world's body
+        # positions lag qpos by one substep (as in C MuJoCo), and Ant's reward reads them.
+        qpos, qvel = _states_of(cpu)
+        for i in range(cpu.num_envs):
+            cpu.set_state(i, qpos[i], qvel[i])
+        mjx.set_states(qpos, qvel)
         actions = torch.tensor(rng.uniform(low, high, (2, *low.shape)), dtype=torch.float32)
         _, cpu_reward, cpu_terminated, _, cpu_info = cpu.step(actions)
         _, mjx_reward, mjx_terminated, _, mjx_info = mjx.step(actions)
@@ -58,6 +84,9 @@ def test_one_step_from_equal_states_matches_the_cpu_backend(env_id):
         np.testing.assert_allclose(mjx_info["final_obs"].numpy() / scale, expected / scale, atol=2e-3)
         np.testing.assert_allclose(mjx_reward.numpy(), cpu_reward.numpy(), rtol=1e-2, atol=1e-2)
         assert torch.equal(mjx_terminated, cpu_terminated)
+        contact_steps += int(sum(d.ncon > 0 for d in cpu.datas))
+    if contacts_expected:  # the comparison must have covered contact, or it proves nothing about it
+        assert contact_steps >= steps // 4, f"only {contact_steps} of {cpu.num_envs * steps} env-steps had contact"
 
 
 def test_free_running_trajectories_stay_together_over_a_short_horizon():
