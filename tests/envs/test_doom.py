@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sensorimotor.envs.doom import OBS_SHAPE, DoomEnv
+from sensorimotor.envs.doom import OBS_SHAPE, DoomEnv, button_combos
 from sensorimotor.errors import UserError
 from tests.helpers import REPO
 
@@ -30,6 +30,29 @@ def test_timeout_is_a_truncation_and_frames_are_small_gray_pixels():
     env.close()
     # my_way_home times out after 2100 tics: 525 actions of 4 tics.
     assert truncated and not terminated and steps == 525
+
+
+def test_button_combinations_never_press_opposite_buttons():
+    # health_gathering's buttons: the three alone, then forward with either turn.
+    assert button_combos(["TURN_LEFT", "TURN_RIGHT", "MOVE_FORWARD"]) == [
+        [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1]]
+    # my_way_home's five: turn (none, left, right) x forward (no, yes) x strafe (none, left, right),
+    # less the empty press: 3 * 2 * 3 - 1.
+    combos = button_combos(["TURN_LEFT", "TURN_RIGHT", "MOVE_FORWARD", "MOVE_LEFT", "MOVE_RIGHT"])
+    assert len(combos) == 17 and len({tuple(c) for c in combos}) == 17
+    assert combos[:5] == [[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1]]
+    assert not any((c[0] and c[1]) or (c[3] and c[4]) for c in combos)
+
+
+def test_combo_ids_act_with_button_combinations():
+    env = DoomEnv("health_gathering", actions="combos")
+    assert env.action_space.n == 5
+    env.reset(seed=0)
+    env.step(4)
+    assert env.game.get_last_action() == [0.0, 1.0, 1.0]  # right turn and forward held together
+    env.close()
+    with pytest.raises(UserError, match="unknown Doom action set 'chords'"):
+        DoomEnv("health_gathering", actions="chords")
 
 
 def _descendants(pid: int) -> dict[int, str]:

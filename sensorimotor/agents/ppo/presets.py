@@ -128,8 +128,8 @@ ENV_PRESETS: dict[str, str] = {
     "HalfCheetah-v5": "halfcheetah", "Hopper-v5": "hopper", "Walker2d-v5": "walker2d",
     "Ant-v5": "mujoco", "Humanoid-v5": "mujoco",
     "CartPoleNoVel-v1": "lstm-classic", "MountainCarContinuousNoVel-v0": "lstm-classic",
-    "Doom-Basic-v0": "doom", "Doom-MyWayHome-v0": "doom", "Doom-HealthGathering-v0": "doom",
-    "Doom-DefendTheCenter-v0": "doom",
+    **{f"Doom-{name}-v{version}": "doom" for name in ("Basic", "MyWayHome", "HealthGathering", "DefendTheCenter")
+       for version in (0, 1)},
     "PendulumNoVel-v1": "lstm-pendulum", "CueDelay-v0": "lstm-memory", "CueDelay-Long-v0": "lstm-memory",
 }
 
