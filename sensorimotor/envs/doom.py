@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from itertools import product
 
 import gymnasium as gym
 import numpy as np
@@ -31,8 +32,6 @@ def button_combos(buttons: list[str]) -> list[list[int]]:
     ``TURN_LEFT, TURN_RIGHT, MOVE_FORWARD`` (health_gathering) gives 5 actions: the three buttons,
     then forward + left turn and forward + right turn.
     """
-    from itertools import product
-
     index = {name: i for i, name in enumerate(buttons)}
     pairs = [(index[a], index[b]) for a, b in OPPOSITE_BUTTONS if a in index and b in index]
     patterns = [list(p) for p in product((0, 1), repeat=len(buttons))
