@@ -4,6 +4,11 @@ CNN, buffer 100k, batch 32, one update every 4 steps, target update every 1000 s
 throughput of our ``ale`` backend against gymnasium's vector env at 8 envs.
 
     .venv/bin/python benchmarks/dqn_atari.py [--steps 3000] [--repeats 1]
+
+On a GPU machine (``dqn_atari_gpu``): SB3 as above on the GPU, ours with more envs feeding the learner at
+the same replay ratio (``--batch-multiple m``: batches of 32 m every 4 m env steps):
+
+    .venv/bin/python benchmarks/dqn_atari.py --device cuda --num-envs 16 --batch-multiple 8 --steps 30000
 """
 
 from __future__ import annotations
@@ -40,14 +45,18 @@ class Clock:
         pass
 
 
-def ours(steps: int, seed: int) -> float:
+def ours(steps: int, seed: int, device: str = "cpu", num_envs: int = 1, batch_multiple: int = 1) -> float:
+    from dataclasses import replace
+
     from sensorimotor.agents.dqn import DQN, DQN_BENCH
     from sensorimotor.agents.off_policy_runner import OffPolicyRunner
     from sensorimotor.envs import make_vec
 
     torch.manual_seed(seed)
-    config = DQN_BENCH.__class__(**{**DQN_BENCH.__dict__, "total_steps": LEARNING_STARTS + steps})
-    env = make_vec("ALE/Pong-v5", 1, backend="ale", life_loss_terminal=False)
+    config = replace(DQN_BENCH, total_steps=LEARNING_STARTS + steps, num_envs=num_envs, device=device,
+                     batch_size=DQN_BENCH.batch_size * batch_multiple, train_every=DQN_BENCH.train_every * batch_multiple)
+    config.validate()
+    env = make_vec("ALE/Pong-v5", num_envs, backend="ale", device=device, life_loss_terminal=False)
     agent = DQN(config, (4, 84, 84), int(env.single_action_space.n))
     clock = Clock()
     runner = OffPolicyRunner(agent, env, clock, save=lambda s: None, checkpoint_every=10**12, seed=seed,
@@ -57,7 +66,7 @@ def ours(steps: int, seed: int) -> float:
     return _rate_after_start(clock.marks)
 
 
-def sb3(steps: int, seed: int) -> float:
+def sb3(steps: int, seed: int, device: str = "cpu") -> float:
     from stable_baselines3 import DQN
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_atari_env
@@ -81,7 +90,7 @@ def sb3(steps: int, seed: int) -> float:
 
     model = DQN("CnnPolicy", env, buffer_size=100_000, learning_starts=LEARNING_STARTS, batch_size=32,
                 train_freq=4, gradient_steps=1, target_update_interval=1000, learning_rate=1e-4, seed=seed,
-                optimize_memory_usage=False, verbose=0)
+                optimize_memory_usage=False, verbose=0, device=device)
     callback = Marks()
     model.learn(LEARNING_STARTS + steps, callback=callback)
     env.close()
@@ -123,14 +132,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=3000, help="training steps timed after learning starts")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: where both learners run")
+    parser.add_argument("--num-envs", type=int, default=1, help="our ALE envs (SB3 keeps one)")
+    parser.add_argument("--batch-multiple", type=int, default=1,
+                        help="ours: batches of 32 m every 4 m env steps (the same replay ratio)")
     args = parser.parse_args()
-    print(machine_line(), f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+    print(machine_line(), f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}", f"device={args.device}",
+          f"ours: {args.num_envs} envs, batch {32 * args.batch_multiple} every {4 * args.batch_multiple} steps")
     a, b = [], []
     for i in range(args.repeats):
-        b.append(sb3(args.steps, i))
-        a.append(ours(args.steps, i))
+        b.append(sb3(args.steps, i, args.device))
+        a.append(ours(args.steps, i, args.device, args.num_envs, args.batch_multiple))
         print(f"repeat {i}: SB3 {b[-1]:.1f} steps/s, ours {a[-1]:.1f} steps/s", flush=True)
-    print(f"dqn_atari_cpu: ours {statistics.median(a):.1f} steps/s, SB3 {statistics.median(b):.1f} steps/s, "
+    name = "dqn_atari_gpu" if args.device.startswith("cuda") else "dqn_atari_cpu"
+    print(f"{name}: ours {statistics.median(a):.1f} steps/s, SB3 {statistics.median(b):.1f} steps/s, "
           f"ratio {statistics.median(a) / statistics.median(b):.2f}")
     ours_rate, gym_rate = env_throughput()
     print(f"ale_env_throughput_8: ale backend {ours_rate:.0f} steps/s, gymnasium SyncVectorEnv {gym_rate:.0f} "

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sensorimotor.agents.buffers.replay import ReplayBatch
-from sensorimotor.agents.dqn import DQN, DQNConfig, td_targets
+from sensorimotor.agents.dqn import DQN, DQN_ATARI, DQN_ATARI_GPU, DQNConfig, td_targets
 from sensorimotor.errors import UserError
 
 
@@ -69,3 +69,9 @@ def test_updates_fit_q_values_to_fixed_targets():
     assert last < 0.01 * first
     q = agent.q(obs).gather(1, batch.action[:, None]).squeeze(1)
     torch.testing.assert_close(q, batch.reward, atol=0.05, rtol=0)
+
+
+def test_gpu_preset_replays_as_much_per_env_step_as_the_cpu_one():
+    # Fewer, larger updates on the GPU, but the same 8 replayed samples per env step.
+    assert DQN_ATARI_GPU.batch_size / DQN_ATARI_GPU.train_every == DQN_ATARI.batch_size / DQN_ATARI.train_every == 8
+    assert DQN_ATARI_GPU.device == "cuda" and DQN_ATARI_GPU.num_envs > DQN_ATARI.num_envs

@@ -63,7 +63,10 @@ def test_bad_dqn_input_fails_in_one_line(tmp_path):
         (["--preset", "fast"], "unknown dqn preset"),
         (["--dqn.n-step", "0"], "n_step"),
         (["--dqn.buffer-size", "100000000000"], "GiB"),
+        (["--dqn.device", "tpu"], "is not a device"),
     ]
+    if not torch.cuda.is_available():  # the GPU preset on a machine without one: one line, not torch's assert
+        cases.append((["--preset", "atari-gpu"], "torch sees no CUDA GPU"))
     for flags, message in cases:
         result = run_cli("train", "dqn", *flags, "--run-dir", str(tmp_path / "bad"), "--no-progress", timeout=300)
         assert result.returncode == 2 and message in result.stderr, (flags, result.stderr[-2000:])

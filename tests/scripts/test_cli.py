@@ -9,6 +9,7 @@ import time
 
 import imageio.v3 as iio
 import pytest
+import torch
 
 from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint
 from tests.helpers import REPO, run_cli
@@ -34,6 +35,11 @@ def test_bad_inputs_give_one_line_and_exit_code_2(tmp_path):
     assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--backend", "mjx"), "no backend 'mjx'")
     assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--ppo.batch-size", "100",
                                "--run-dir", str(tmp_path / "b")), "must divide")
+    assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--ppo.device", "cuda:x",
+                               "--run-dir", str(tmp_path / "c")), "is not a device")
+    if not torch.cuda.is_available():
+        assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--ppo.device", "cuda",
+                                   "--run-dir", str(tmp_path / "d")), "torch sees no CUDA GPU", "--ppo.device cpu")
     assert_clean_error(run_cli("evaluate", str(tmp_path)), "not a run directory")
     assert_clean_error(run_cli("export", str(tmp_path)), "not a run directory")
     foreign = tmp_path / "foreign"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sensorimotor.errors import check
+from sensorimotor.utils.device import check_device
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class DQNConfig:
               f"priority_beta_start must be in [0, 1], got {self.priority_beta_start}.")
         check(self.priority_eps > 0.0, f"priority_eps must be positive, got {self.priority_eps}.")
         check(self.target_update_every > 0, f"target_update_every must be positive, got {self.target_update_every}.")
+        check_device(self.device, "--dqn.device")
+        if self.replay_device is not None:
+            check_device(self.replay_device, "--dqn.replay-device")
 
     def epsilon(self, step: int) -> float:
         """Linear decay from ``epsilon_start`` to ``epsilon_end`` over ``epsilon_fraction * total_steps``."""
@@ -100,4 +104,11 @@ DQN_MINATAR = DQNConfig(total_steps=1_000_000, num_envs=4, buffer_size=100_000, 
 time on a CPU: batches of 128 every 4 steps (the paper: 32 every step; the same 32 replayed samples
 per env step, 2.4x faster here) and 3-step returns."""
 
-PRESETS = {"atari": DQN_ATARI, "bench": DQN_BENCH, "minatar": DQN_MINATAR}
+DQN_ATARI_GPU = DQNConfig(num_envs=16, batch_size=256, train_every=32, learning_rate=2.5e-4, device="cuda")
+"""``DQN_ATARI`` with a CUDA learner fed by 16 ALE envs: the same replay ratio (8 replayed samples per
+env step) in batches of 256 every 32 env steps, since on a GPU the cost of an update is its launch and
+Python overhead far more than its batch size. The learning rate is raised for the 8x batch (square-root
+scaling from 1e-4 gives 2.8e-4). A starting point, not tuned: no GPU was lent to the session that wrote
+it (benchmarks/dqn_atari.py --device cuda measures it)."""
+
+PRESETS = {"atari": DQN_ATARI, "atari-gpu": DQN_ATARI_GPU, "bench": DQN_BENCH, "minatar": DQN_MINATAR}

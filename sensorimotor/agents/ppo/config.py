@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sensorimotor.errors import check
+from sensorimotor.utils.device import check_device
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class PPOConfig:
             f"({self.num_envs} x {self.n_steps}); try {_nearest_divisor(self.rollout_size, self.batch_size)}.",
         )
         check(all(h > 0 for h in self.hidden), f"ppo.hidden sizes must be positive, got {self.hidden}.")
+        check_device(self.device, "--ppo.device")
         if self.recurrent is not None:
             self._validate_recurrent()
 

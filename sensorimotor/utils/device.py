@@ -1,0 +1,28 @@
+"""Checks a torch device string before anything is built on it."""
+
+from __future__ import annotations
+
+from sensorimotor.errors import UserError
+
+
+def check_device(device: str, flag: str) -> None:
+    """Raise :class:`UserError` if ``device`` (``cpu``, ``cuda``, ``cuda:1``...) is not usable here.
+
+    ``flag`` names the setting in the message (``--ppo.device``), so the one line says what to change.
+    """
+    import torch  # here, not at the top: configs import this module and stay light to import
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise UserError(f"{flag} {device!r} is not a device; use cpu, cuda or cuda:N.") from None
+    if parsed.type == "cpu":
+        return
+    if parsed.type != "cuda":
+        raise UserError(f"{flag} {device!r}: only cpu and cuda devices are supported.")
+    if not torch.cuda.is_available():
+        raise UserError(f"{flag} {device!r} but torch sees no CUDA GPU (torch {torch.__version__}); "
+                        f"use {flag} cpu, or install a CUDA build of torch on a machine with one.")
+    count = torch.cuda.device_count()
+    if parsed.index is not None and parsed.index >= count:
+        raise UserError(f"{flag} {device!r}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}.")
