@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sensorimotor.agents.env_builder import build_env, normalizers
@@ -12,6 +12,7 @@ from sensorimotor.agents.ppo import PPO, make_agent
 from sensorimotor.agents.training import TrainArgs, args_from_dict
 from sensorimotor.errors import UserError, check
 from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint
+from sensorimotor.utils.device import device_for_run
 
 
 @dataclass
@@ -36,6 +37,10 @@ def load_trained_run(run_dir: str, num_envs: int = 1, render_mode: str | None = 
     if checkpoint is None:
         raise UserError(f"{run_dir} has no complete checkpoint.")
     config = train_args.ppo
+    device = device_for_run(config.device, run_dir)
+    if device != config.device:
+        config = replace(config, device=device)
+        train_args = replace(train_args, ppo=config)
     env = build_env(train_args.env, config, num_envs=num_envs, backend=train_args.backend, render_mode=render_mode)
     agent = make_agent(config, env.single_observation_space, env.single_action_space)
     weights, state = load_checkpoint(checkpoint, agent.device)

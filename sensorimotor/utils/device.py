@@ -26,3 +26,16 @@ def check_device(device: str, flag: str) -> None:
     count = torch.cuda.device_count()
     if parsed.index is not None and parsed.index >= count:
         raise UserError(f"{flag} {device!r}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}.")
+
+
+def device_for_run(device: str, run_dir: str) -> str:
+    """The device to load a saved run on: its own, or ``"cpu"`` (said on stderr) when it names CUDA and
+    torch sees no GPU here, so a run trained on a GPU machine still evaluates and exports on a laptop."""
+    import sys
+
+    import torch
+
+    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+        print(f"{run_dir} was trained on {device}; torch sees no CUDA GPU here, so it runs on the cpu", file=sys.stderr)
+        return "cpu"
+    return device

@@ -59,6 +59,16 @@ def test_smoke_train_then_evaluate(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((run / "eval" / "summary.json").read_text())
     assert summary["episodes"] == 3 and summary["return_min"] <= summary["return_mean"] <= summary["return_max"]
+    if not torch.cuda.is_available():
+        # A run trained on a GPU machine still evaluates here, on the cpu, and says so.
+        saved = (run / "config.json").read_text()
+        config = json.loads(saved)
+        config["ppo"]["device"] = "cuda"
+        (run / "config.json").write_text(json.dumps(config))
+        result = run_cli("evaluate", str(run), "--episodes", "2")
+        assert result.returncode == 0 and "was trained on cuda" in result.stderr, result.stderr[-3000:]
+        assert json.loads((run / "eval" / "summary.json").read_text())["episodes"] == 2
+        (run / "config.json").write_text(saved)
     # A corrupted checkpoint is reported, not a torch traceback.
     latest = latest_checkpoint(str(run))
     with open(os.path.join(latest, "state.pt"), "wb") as f:

@@ -11,6 +11,8 @@ preprocessed observations, tested equal), whose emulator renders the full-colour
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from sensorimotor.agents.dqn.agent import DQN
@@ -19,12 +21,16 @@ from sensorimotor.agents.episode_tally import EpisodeTally
 from sensorimotor.agents.training import load_latest
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.registry import spec
+from sensorimotor.utils.device import device_for_run
 
 PROTOCOL = {"sticky_actions": 0.25, "noop_max": 30, "life_loss_terminal": False, "max_frames": 108_000}
 
 
 def load_dqn_run(run_dir: str) -> tuple[DQNTrainArgs, DQN, dict, str]:
     args = _resume_args(run_dir)
+    device = device_for_run(args.dqn.device, run_dir)
+    if device != args.dqn.device:
+        args = replace(args, dqn=replace(args.dqn, device=device, replay_device=None))
     weights, state, path = load_latest(run_dir, "dqn", args.dqn.device)
     env = make_vec(args.env, 1, backend="sync")
     agent = DQN(args.dqn, tuple(env.single_observation_space.shape), int(env.single_action_space.n))
