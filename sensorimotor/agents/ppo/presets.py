@@ -95,6 +95,13 @@ PPO_DOOM = PPOConfig(
     shared_core=True, seq_len=32,
 )
 
+# Sparse-reward Doom (my_way_home: +1 at the vest, a tiny living cost otherwise): advantages are used as
+# computed. Normalized per minibatch, most minibatches hold no success, so their advantages are value-error
+# noise scaled up to unit size (our reading of the runs: the policy drifted off uniform and below random).
+# One seed each, 300k steps: 5% success normalized, 38.8% raw, random 13.8% (benchmarks/results.md,
+# doom_my_way_home_v1_300k*).
+PPO_DOOM_SPARSE = replace(PPO_DOOM, normalize_advantage=False)
+
 # MJX on a GPU: thousands of envs, short rollouts, few large minibatches (the shape of Brax's Ant PPO:
 # 4096 envs, discount 0.97, 4 epochs, lr 3e-4; a 32-step rollout is 131k samples in 8 minibatches).
 # A starting point, not tuned here: no GPU was available when it was written (see docs/mjx.md).
@@ -118,6 +125,7 @@ PRESETS: dict[str, PPOConfig] = {
     "lstm-memory": PPO_LSTM_MEMORY,
     "lstm-bench": PPO_LSTM_BENCH,
     "doom": PPO_DOOM,
+    "doom-sparse": PPO_DOOM_SPARSE,
     "mjx": PPO_MJX,
     "smoke": replace(PPO_CLASSIC, total_steps=512, num_envs=2, n_steps=64, batch_size=64, n_epochs=2,
                      compile=False),
@@ -128,8 +136,9 @@ ENV_PRESETS: dict[str, str] = {
     "HalfCheetah-v5": "halfcheetah", "Hopper-v5": "hopper", "Walker2d-v5": "walker2d",
     "Ant-v5": "mujoco", "Humanoid-v5": "mujoco",
     "CartPoleNoVel-v1": "lstm-classic", "MountainCarContinuousNoVel-v0": "lstm-classic",
-    **{f"Doom-{name}-v{version}": "doom" for name in ("Basic", "MyWayHome", "HealthGathering", "DefendTheCenter")
+    **{f"Doom-{name}-v{version}": "doom" for name in ("Basic", "HealthGathering", "DefendTheCenter")
        for version in (0, 1)},
+    "Doom-MyWayHome-v0": "doom-sparse", "Doom-MyWayHome-v1": "doom-sparse",
     "PendulumNoVel-v1": "lstm-pendulum", "CueDelay-v0": "lstm-memory", "CueDelay-Long-v0": "lstm-memory",
 }
 
