@@ -1,6 +1,10 @@
-"""Checks a torch device string before anything is built on it."""
+"""Torch device strings: checked before anything is built on them, and a saved GPU run moved to the cpu
+on a machine without one. torch is imported inside the functions: configs import this module and stay
+light to import."""
 
 from __future__ import annotations
+
+import sys
 
 from sensorimotor.errors import UserError
 
@@ -10,7 +14,7 @@ def check_device(device: str, flag: str) -> None:
 
     ``flag`` names the setting in the message (``--ppo.device``), so the one line says what to change.
     """
-    import torch  # here, not at the top: configs import this module and stay light to import
+    import torch
 
     try:
         parsed = torch.device(device)
@@ -31,8 +35,6 @@ def check_device(device: str, flag: str) -> None:
 def device_for_run(device: str, run_dir: str) -> str:
     """The device to load a saved run on: its own, or ``"cpu"`` (said on stderr) when it names CUDA and
     torch sees no GPU here, so a run trained on a GPU machine still evaluates and exports on a laptop."""
-    import sys
-
     import torch
 
     if torch.device(device).type == "cuda" and not torch.cuda.is_available():

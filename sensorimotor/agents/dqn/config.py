@@ -109,6 +109,6 @@ DQN_ATARI_GPU = DQNConfig(num_envs=16, batch_size=256, train_every=32, learning_
 env step) in batches of 256 every 32 env steps, since on a GPU the cost of an update is its launch and
 Python overhead far more than its batch size. The learning rate is raised for the 8x batch (square-root
 scaling from 1e-4 gives 2.8e-4). A starting point, not tuned: no GPU was lent to the session that wrote
-it (benchmarks/dqn_atari.py --device cuda measures it)."""
+it (``benchmarks/dqn_atari.py --device cuda --num-envs 16 --batch-multiple 8`` times the same shape)."""
 
 PRESETS = {"atari": DQN_ATARI, "atari-gpu": DQN_ATARI_GPU, "bench": DQN_BENCH, "minatar": DQN_MINATAR}
