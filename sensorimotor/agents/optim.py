@@ -44,3 +44,25 @@ def clip_grad_norm(grads: Tensors, max_norm: float) -> tuple[Tensors, torch.Tens
     norm = torch.sqrt(sum((g * g).sum() for g in grads.values()))
     scale = torch.clamp(max_norm / (norm + 1e-6), max=1.0)
     return {k: g * scale for k, g in grads.items()}, norm
+
+
+def clip_and_adam_(
+    params: list[torch.Tensor], grads: list[torch.Tensor], state: dict, keys: list[str], lr: torch.Tensor,
+    max_norm: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+) -> torch.Tensor:
+    """:func:`clip_grad_norm` then :func:`adam_step`, in place: ``params`` (the model's own tensors,
+    detached), ``grads`` and the moments ``state["m"][k]``, ``state["v"][k]`` for ``k`` in ``keys`` are
+    overwritten; ``state["step"]`` is advanced. Returns the gradient norm before clipping.
+
+    For updates that run eagerly (recurrent PPO): a handful of multi-tensor kernels (``_foreach_*`` and
+    PyTorch's fused Adam, the kernel behind ``torch.optim.Adam(fused=True)``) instead of a compiled
+    graph whose guard checks and output copies cost more than its maths at these sizes.
+    """
+    norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    torch._foreach_mul_(grads, torch.clamp(max_norm / (norm + 1e-6), max=1.0))
+    state["step"] = state["step"] + 1
+    # The fused kernel reads each parameter's step (it does not advance it): one shared tensor serves all.
+    torch._fused_adam_(params, grads, [state["m"][k] for k in keys], [state["v"][k] for k in keys], [],
+                       [state["step"]] * len(params), lr=lr, beta1=betas[0], beta2=betas[1], weight_decay=0.0,
+                       eps=eps, amsgrad=False, maximize=False)
+    return norm

@@ -3,7 +3,19 @@
 import pytest
 import torch
 
+from sensorimotor.policies.modules import masked_lstm
 from sensorimotor.policies.modules.recurrent import RecurrentCore, reset_state, split_at_starts
+
+
+@pytest.fixture(params=["masked", "segments"])
+def path(request, monkeypatch):
+    """Each sequence test runs twice: LSTMs through the masked kernel (where numba is installed) and
+    through the segments cut at episode starts."""
+    if request.param == "masked" and not masked_lstm.HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    if request.param == "segments":
+        monkeypatch.setattr(masked_lstm, "HAVE_NUMBA", False)
+    return request.param
 
 
 def step_through(core, x, state, starts):
@@ -17,7 +29,7 @@ def step_through(core, x, state, starts):
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 2])
-def test_sequence_equals_stepping_with_resets(kind, layers):
+def test_sequence_equals_stepping_with_resets(kind, layers, path):
     torch.manual_seed(0)
     core = RecurrentCore(kind, 3, 8, layers)
     L, B = 9, 5
@@ -31,9 +43,10 @@ def test_sequence_equals_stepping_with_resets(kind, layers):
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_state_resets_exactly_at_episode_starts(kind):
+def test_state_resets_exactly_at_episode_starts(kind, path):
     torch.manual_seed(1)
-    core = RecurrentCore(kind, 2, 6)
+    core = RecurrentCore(kind, 2, 8)
+    assert core.uses_masks("cpu") == (kind == "lstm" and path == "masked")
     L, B = 8, 1
     x = torch.randn(L, B, 2)
     starts = torch.zeros(L, B, dtype=torch.bool)

@@ -8,7 +8,7 @@ import torch
 from sensorimotor.policies.models.action_distribution import ActionDistribution
 from sensorimotor.policies.modules import MLP
 from sensorimotor.policies.modules.cnn import ConvEncoder
-from sensorimotor.policies.modules.recurrent import RecurrentCore, split_at_starts
+from sensorimotor.policies.modules.recurrent import RecurrentCore, masked_sequences, split_at_starts
 
 
 class RecurrentActorCritic(ActionDistribution):
@@ -75,13 +75,33 @@ class RecurrentActorCritic(ActionDistribution):
     def forward(self, obs: torch.Tensor, state: torch.Tensor, starts: torch.Tensor):
         """A sequence: ``obs [L, B, obs_dim]``, ``state [B, S]`` before step 0, ``starts [L, B]`` ->
         ``(action params [L, B, A], values [L, B])``; the cores restart from zero at each start."""
+        return self.heads(*self.core_outputs(obs, state, starts))
+
+    def core_outputs(self, obs: torch.Tensor, state: torch.Tensor, starts: torch.Tensor):
+        """The first half of :meth:`forward`: ``(actor core out, critic core out)``, ``[L, B, core_size]``
+        each (the same tensor twice when the core is shared)."""
         L, B = starts.shape
         obs = self.encode(obs.flatten(0, 1)).view(L, B, -1)
         actor_state, critic_state = self._split(state)
-        plan = split_at_starts(starts)
+        if self.uses_masks(obs.device, obs.dtype):
+            # Both cores in one kernel call (actor and critic side by side on the CPU's cores).
+            cores, states = ([self.actor_core], [actor_state]) if self.shared_core else (
+                [self.actor_core, self.critic_core], [actor_state, critic_state])
+            outs = masked_sequences(cores, obs, states, starts)
+            return outs[0], outs[-1]
+        plan = split_at_starts(starts)  # one segment plan for both cores
         actor_out = self.actor_core.sequence(obs, actor_state, starts, plan)
         critic_out = actor_out if self.shared_core else self.critic_core.sequence(obs, critic_state, starts, plan)
+        return actor_out, critic_out
+
+    def heads(self, actor_out: torch.Tensor, critic_out: torch.Tensor):
+        """The second half of :meth:`forward`: ``[..., core_size]`` each -> ``(action params [..., A],
+        values [...])``."""
         return self.actor_head(actor_out), self.critic_head(critic_out).squeeze(-1)
+
+    def uses_masks(self, device: torch.device | str, dtype: torch.dtype = torch.float32) -> bool:
+        """Whether :meth:`forward` runs the cores on reset masks (static shapes) rather than segments."""
+        return all(core.uses_masks(device, dtype) for core in (self.actor_core, self._critic_core))
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
         """``[B, *obs_shape] -> [B, in_dim]`` (identity for flat observations)."""

@@ -3,14 +3,18 @@
 The state of a core is a single ``[B, state_size]`` tensor (LSTM: ``h`` and ``c`` of every layer,
 GRU: ``h`` of every layer, concatenated), so storage, reset masks and exported graphs handle one
 tensor whatever the cell. Whole sequences go through the fused ``nn.LSTM`` / ``nn.GRU`` kernel in one
-call: episode starts inside a sequence cut it into segments that run side by side from a zero state
-(:func:`split_at_starts`), never a Python loop over time steps.
+call, never a Python loop over time steps: small LSTMs on the CPU through :mod:`masked_lstm`, which
+zeroes the state at episode starts with a mask; everything else through the fused ``nn.LSTM`` /
+``nn.GRU`` kernel, with episode starts cutting each sequence into segments that run side by side from a
+zero state (:func:`split_at_starts`).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from sensorimotor.policies.modules import masked_lstm
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -82,12 +86,20 @@ class RecurrentCore(nn.Module):
             new_h.append(x)
         return x, torch.cat(new_h + new_c, -1)
 
+    def uses_masks(self, device: torch.device | str, dtype: torch.dtype = torch.float32) -> bool:
+        """Whether :meth:`sequence` runs inputs of this device and dtype through the masked kernel: no
+        :class:`SegmentPlan`, so a minibatch's shapes never depend on where its episodes start."""
+        return self.kind == "lstm" and masked_lstm.available(device, dtype, self.hidden)
+
     def sequence(self, x: torch.Tensor, state: torch.Tensor, starts: torch.Tensor,
                  plan: SegmentPlan | None = None) -> torch.Tensor:
         """A sequence cut at episode starts: ``x [L, B, in_dim]``, ``state [B, S]`` (the state before
         step 0), ``starts [L, B]`` bool (step t begins an episode: it sees a zero state) ->
         ``out [L, B, hidden]``, equal to stepping with :meth:`step` and zeroing the state at starts.
-        ``plan`` (from :func:`split_at_starts`) may be shared between cores that see the same starts."""
+        ``plan`` (from :func:`split_at_starts`) may be shared between cores that see the same starts;
+        the masked kernel ignores it."""
+        if self.uses_masks(x.device, x.dtype):
+            return masked_sequences([self], x, [state], starts)[0]
         plan = split_at_starts(starts) if plan is None else plan
         padded = x.new_zeros(plan.max_len, plan.segments, x.shape[-1])
         padded[plan.position, plan.segment] = x.transpose(0, 1).reshape(-1, x.shape[-1])
@@ -104,6 +116,22 @@ class RecurrentCore(nn.Module):
         if self.kind == "lstm":
             return parts[0].contiguous(), parts[1].contiguous()
         return parts[0].contiguous()
+
+
+def masked_sequences(cores: list[RecurrentCore], x: torch.Tensor, states: list[torch.Tensor],
+                     starts: torch.Tensor) -> list[torch.Tensor]:
+    """:meth:`RecurrentCore.sequence` for LSTM cores that read the same ``x [L, B, in_dim]`` (actor
+    and critic), through the masked kernel in one call per layer; ``states`` per core ``[B, S]``.
+    Returns per core ``out [L, B, hidden]``. The cores must have equal sizes."""
+    keep = (~starts).to(x.dtype)
+    B, layers, hidden = x.shape[1], cores[0].layers, cores[0].hidden
+    parts = [state.view(B, 2, layers, hidden) for state in states]
+    weights = [core.weights() for core in cores]
+    inputs = [x] * len(cores)
+    for layer in range(layers):
+        inputs = masked_lstm.masked_lstm(inputs, [p[:, 0, layer] for p in parts], [p[:, 1, layer] for p in parts],
+                                         keep, [w[layer] for w in weights])
+    return inputs
 
 
 class SegmentPlan:
