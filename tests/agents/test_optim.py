@@ -1,6 +1,6 @@
 import torch
 
-from sensorimotor.agents.optim import adam_init, adam_step, clip_grad_norm
+from sensorimotor.agents.optim import adam_init, adam_step, clip_and_adam_, clip_grad_norm
 
 
 def test_first_adam_step_moves_each_weight_by_lr_against_its_gradient_sign():
@@ -33,3 +33,23 @@ def test_clip_grad_norm_scales_to_max_norm():
     assert torch.allclose(clipped["a"], torch.tensor([0.6]), atol=1e-5)
     small, _ = clip_grad_norm(grads, 10.0)
     assert torch.allclose(small["b"], torch.tensor([4.0]))
+
+
+def test_in_place_clip_and_adam_equals_the_functional_pair():
+    torch.manual_seed(0)
+    params = {"a": torch.randn(3, 2), "b": torch.randn(4)}
+    state = adam_init(params)
+    live = {k: v.clone() for k, v in params.items()}
+    live_state = adam_init(live)
+    for scale in (10.0, 0.01, 3.0):  # clipped, not clipped, clipped
+        grads = {k: scale * torch.randn_like(v) for k, v in params.items()}
+        clipped, norm = clip_grad_norm(grads, 1.0)
+        params, state = adam_step(params, clipped, state, torch.tensor(0.01), eps=1e-5)
+        in_place_norm = clip_and_adam_(list(live.values()), [g.clone() for g in grads.values()], live_state,
+                                       list(live), torch.tensor(0.01), 1.0, eps=1e-5)
+        torch.testing.assert_close(in_place_norm, norm)
+    for k in params:
+        torch.testing.assert_close(live[k], params[k])
+        torch.testing.assert_close(live_state["m"][k], state["m"][k])
+        torch.testing.assert_close(live_state["v"][k], state["v"][k])
+    assert live_state["step"].item() == state["step"].item() == 3
