@@ -7,8 +7,10 @@ Same settings on both sides, two sets of them:
   LSTM 64, [64] ReLU heads, observation and reward normalization.
 Prints env steps/s for each, the ratio, and where our time goes.
 
-    .venv/bin/python benchmarks/recurrent_ppo.py --settings bench --steps 16384 --contrib-steps 4096
-    .venv/bin/python benchmarks/recurrent_ppo.py --settings zoo --steps 32768 --contrib-steps 8192
+    .venv/bin/python benchmarks/recurrent_ppo.py --settings bench --repeats 3
+    .venv/bin/python benchmarks/recurrent_ppo.py --settings zoo --repeats 3
+
+Ours runs 8x more steps than sb3-contrib by default (65536 against 8192): ~10 s each side on 2 cores.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", choices=("bench", "zoo"), default="bench")
-    parser.add_argument("--steps", type=int, default=16384)
-    parser.add_argument("--contrib-steps", type=int, default=4096)
+    parser.add_argument("--steps", type=int, default=65536)
+    parser.add_argument("--contrib-steps", type=int, default=8192)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs; medians are printed")
     args = parser.parse_args()
