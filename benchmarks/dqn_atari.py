@@ -9,6 +9,10 @@ On a GPU machine (``dqn_atari_gpu``): SB3 as above on the GPU, ours with more en
 the same replay ratio (``--batch-multiple m``: batches of 32 m every 4 m env steps):
 
     .venv/bin/python benchmarks/dqn_atari.py --device cuda --num-envs 16 --batch-multiple 8 --steps 30000
+
+``--bf16-trunk`` also times ours with mixed precision in the update (``DQNConfig.bf16_trunk``: the
+encoder in bfloat16, head, loss and Adam in float32) in each repeat, beside the float32 run; it needs
+a device with native bfloat16.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ class Clock:
         pass
 
 
-def ours(steps: int, seed: int, device: str = "cpu", num_envs: int = 1, batch_multiple: int = 1) -> float:
+def ours(steps: int, seed: int, device: str = "cpu", num_envs: int = 1, batch_multiple: int = 1,
+         bf16_trunk: bool = False) -> float:
     from dataclasses import replace
 
     from sensorimotor.agents.dqn import DQN, DQN_BENCH
@@ -54,7 +59,8 @@ def ours(steps: int, seed: int, device: str = "cpu", num_envs: int = 1, batch_mu
 
     torch.manual_seed(seed)
     config = replace(DQN_BENCH, total_steps=LEARNING_STARTS + steps, num_envs=num_envs, device=device,
-                     batch_size=DQN_BENCH.batch_size * batch_multiple, train_every=DQN_BENCH.train_every * batch_multiple)
+                     batch_size=DQN_BENCH.batch_size * batch_multiple, train_every=DQN_BENCH.train_every * batch_multiple,
+                     bf16_trunk=bf16_trunk)
     config.validate()
     env = make_vec("ALE/Pong-v5", num_envs, backend="ale", device=device, life_loss_terminal=False)
     agent = DQN(config, (4, 84, 84), int(env.single_action_space.n))
@@ -136,17 +142,25 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=1, help="our ALE envs (SB3 keeps one)")
     parser.add_argument("--batch-multiple", type=int, default=1,
                         help="ours: batches of 32 m every 4 m env steps (the same replay ratio)")
+    parser.add_argument("--bf16-trunk", action="store_true", help="also time ours with a bfloat16 encoder")
     args = parser.parse_args()
     print(machine_line(), f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}", f"device={args.device}",
           f"ours: {args.num_envs} envs, batch {32 * args.batch_multiple} every {4 * args.batch_multiple} steps")
-    a, b = [], []
+    a, b, c = [], [], []
     for i in range(args.repeats):
         b.append(sb3(args.steps, i, args.device))
         a.append(ours(args.steps, i, args.device, args.num_envs, args.batch_multiple))
-        print(f"repeat {i}: SB3 {b[-1]:.1f} steps/s, ours {a[-1]:.1f} steps/s", flush=True)
+        line = f"repeat {i}: SB3 {b[-1]:.1f} steps/s, ours {a[-1]:.1f} steps/s"
+        if args.bf16_trunk:
+            c.append(ours(args.steps, i, args.device, args.num_envs, args.batch_multiple, bf16_trunk=True))
+            line += f", ours bf16 trunk {c[-1]:.1f} steps/s"
+        print(line, flush=True)
     name = "dqn_atari_gpu" if args.device.startswith("cuda") else "dqn_atari_cpu"
     print(f"{name}: ours {statistics.median(a):.1f} steps/s, SB3 {statistics.median(b):.1f} steps/s, "
           f"ratio {statistics.median(a) / statistics.median(b):.2f}")
+    if c:
+        print(f"{name}_bf16_trunk: ours {statistics.median(c):.1f} steps/s, SB3 {statistics.median(b):.1f} steps/s "
+              f"(float32), ratio {statistics.median(c) / statistics.median(b):.2f}")
     ours_rate, gym_rate = env_throughput()
     print(f"ale_env_throughput_8: ale backend {ours_rate:.0f} steps/s, gymnasium SyncVectorEnv {gym_rate:.0f} "
           f"steps/s, ratio {ours_rate / gym_rate:.1f}")

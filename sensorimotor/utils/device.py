@@ -41,3 +41,23 @@ def device_for_run(device: str, run_dir: str) -> str:
         print(f"{run_dir} was trained on {device}; torch sees no CUDA GPU here, so it runs on the cpu", file=sys.stderr)
         return "cpu"
     return device
+
+
+def check_native_bf16(device: str, flag: str, cpu_flags_path: str = "/proc/cpuinfo") -> None:
+    """Raise :class:`UserError` if ``device`` has no native bfloat16 arithmetic, where mixed precision
+    would run slower than float32: a CPU without ``avx512_bf16`` or ``amx_bf16`` (checked where
+    ``/proc/cpuinfo`` exists), or a CUDA GPU older than Ampere."""
+    import torch
+
+    if torch.device(device).type == "cuda":
+        if not torch.cuda.is_bf16_supported(including_emulation=False):
+            raise UserError(f"{flag}: this GPU has no native bfloat16 (needs Ampere or newer); drop {flag}.")
+        return
+    try:
+        with open(cpu_flags_path) as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return  # not Linux: trust the user
+    if not {"avx512_bf16", "amx_bf16"} & set(flags):
+        raise UserError(f"{flag}: this CPU has no native bfloat16 (avx512_bf16 or amx_bf16), so the update "
+                        f"would run slower than in float32; drop {flag}.")

@@ -7,6 +7,7 @@ import torch
 from sensorimotor.agents.buffers.replay import ReplayBatch
 from sensorimotor.agents.dqn import DQN, DQN_ATARI, DQN_ATARI_GPU, DQNConfig, td_targets
 from sensorimotor.errors import UserError
+from sensorimotor.policies.models.q_network import QNetwork
 
 
 def test_td_targets_plain_and_double_by_hand():
@@ -75,3 +76,29 @@ def test_gpu_preset_replays_as_much_per_env_step_as_the_cpu_one():
     # Fewer, larger updates on the GPU, but the same 8 replayed samples per env step.
     assert DQN_ATARI_GPU.batch_size / DQN_ATARI_GPU.train_every == DQN_ATARI.batch_size / DQN_ATARI.train_every == 8
     assert DQN_ATARI_GPU.device == "cuda" and DQN_ATARI_GPU.num_envs > DQN_ATARI.num_envs
+
+
+def test_bf16_trunk_keeps_q_values_float32_and_close_to_full_precision():
+    torch.manual_seed(0)
+    q = QNetwork((4, 84, 84), 6)
+    obs = torch.randint(0, 256, (8, 4, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        full, mixed = q(obs), q(obs, bf16_trunk=True)
+    assert mixed.dtype == torch.float32
+    assert not torch.equal(full, mixed)  # the encoder did run in bfloat16 (8 bits of mantissa)
+    torch.testing.assert_close(mixed, full, rtol=0, atol=0.03 * float(full.abs().max()))
+
+
+def test_bf16_trunk_updates_fit_q_values_to_fixed_targets():
+    torch.manual_seed(0)
+    agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, bf16_trunk=True), (4,), 3)
+    b = 16
+    obs = torch.randn(b, 4)
+    batch = ReplayBatch(obs, torch.randint(0, 3, (b,)), torch.linspace(-1, 1, b), obs.clone(),
+                        torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool), torch.full((b,), 0.99),
+                        torch.zeros(b, 2))
+    first = float(agent.update(batch)["loss"])
+    for _ in range(200):
+        last = float(agent.update(batch)["loss"])
+    assert all(p.dtype == torch.float32 for p in agent.q.parameters())  # weights and Adam stay float32
+    assert last < 0.02 * first

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from sensorimotor.agents.buffers.replay import ReplayBatch
 from sensorimotor.agents.dqn.config import DQNConfig
 from sensorimotor.policies.models.q_network import QNetwork
+from sensorimotor.utils.threads import SMALL_BATCH, single_threaded
 
 
 def td_targets(reward: torch.Tensor, discount: torch.Tensor, terminated: torch.Tensor, next_q_target: torch.Tensor,
@@ -49,10 +50,12 @@ class DQN:
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, epsilon: float) -> torch.Tensor:
         """Epsilon-greedy actions ``int64 [N]`` for ``obs`` ``[N, ...]``."""
-        greedy = self.q(obs.to(self.device)).argmax(dim=1)
+        n = obs.shape[0]
+        with single_threaded(self.device.type == "cpu" and n <= SMALL_BATCH):
+            greedy = self.q(obs.to(self.device)).argmax(dim=1)
         if epsilon <= 0.0:
             return greedy
-        explore = torch.rand(greedy.shape[0], device=self.device) < epsilon
+        explore = torch.rand(n, device=self.device) < epsilon
         random = torch.randint(0, self.num_actions, greedy.shape, device=self.device)
         return torch.where(explore, random, greedy)
 
@@ -61,10 +64,10 @@ class DQN:
         """One gradient step; returns scalar metrics and ``td_error`` ``[B]`` (for replay priorities)."""
         c = self.config
         with torch.no_grad():
-            next_q_target = self.target(batch.next_obs)
-            next_q_online = self.q(batch.next_obs) if c.double else None
+            next_q_target = self.target(batch.next_obs, c.bf16_trunk)
+            next_q_online = self.q(batch.next_obs, c.bf16_trunk) if c.double else None
             y = td_targets(batch.reward, batch.discount, batch.terminated, next_q_target, next_q_online)
-        q = self.q(batch.obs).gather(1, batch.action[:, None]).squeeze(1)
+        q = self.q(batch.obs, c.bf16_trunk).gather(1, batch.action[:, None]).squeeze(1)
         loss = F.smooth_l1_loss(q, y, reduction="none")
         loss = (loss * batch.weight).mean() if batch.weight is not None else loss.mean()
         self.optimizer.zero_grad(set_to_none=True)

@@ -31,8 +31,12 @@ class QNetwork(nn.Module):
         else:
             self.head = nn.Linear(hidden, num_actions)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = self.encoder(obs if obs.dtype == torch.uint8 else obs.float())
+    def forward(self, obs: torch.Tensor, bf16_trunk: bool = False) -> torch.Tensor:
+        """``obs [B, ...]`` -> ``Q [B, A]`` float32. ``bf16_trunk``: the encoder under bfloat16 autocast
+        (mixed precision); the head always in float32, so Q-values and TD errors keep their precision."""
+        with torch.autocast(obs.device.type, dtype=torch.bfloat16, enabled=bf16_trunk):
+            x = self.encoder(obs if obs.dtype == torch.uint8 else obs.float())
+        x = x.float()
         if self.dueling:
             a = self.advantage(x)
             return self.value(x) + a - a.mean(dim=1, keepdim=True)
