@@ -10,7 +10,8 @@ the same replay ratio (``--batch-multiple m``: batches of 32 m every 4 m env ste
 
     .venv/bin/python benchmarks/dqn_atari.py --device cuda --num-envs 16 --batch-multiple 8 --steps 30000
 
-``--bf16-trunk`` also times ours with mixed precision in the update (``DQNConfig.bf16_trunk``: the
+``--profile`` times only ours and prints where each env step goes after learning starts (update, acting,
+ALE, replay), each part wrapped in a timer. ``--bf16-trunk`` also times ours with mixed precision in the update (``DQNConfig.bf16_trunk``: the
 encoder in bfloat16, head, loss and Adam in float32) in each repeat, beside the float32 run; it needs
 a device with native bfloat16.
 """
@@ -103,6 +104,44 @@ def sb3(steps: int, seed: int, device: str = "cpu") -> float:
     return _rate_after_start(callback.marks)
 
 
+def profile_ours(steps: int, bf16_trunk: bool) -> None:
+    """Ours with a timer around each part; prints ms per env step after the first update."""
+    from collections import defaultdict
+
+    from sensorimotor.agents.buffers.replay import FrameReplay
+    from sensorimotor.agents.dqn import DQN
+    from sensorimotor.envs.vector.ale import AleVecEnv
+
+    spent, timing, began = defaultdict(float), [False], [0.0]
+    parts = [(DQN, "update", "update"), (DQN, "act", "acting"), (DQN, "update_target", "target copy"),
+             (AleVecEnv, "step", "ALE step"), (FrameReplay, "sample", "replay sample"), (FrameReplay, "add", "replay add")]
+    originals = [(cls, name, getattr(cls, name)) for cls, name, _ in parts]
+
+    def timed(method, label):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            if not timing[0] and label == "update":  # from the first update on
+                timing[0], began[0] = True, start
+            result = method(*args, **kwargs)
+            if timing[0]:
+                spent[label] += time.perf_counter() - start
+            return result
+        return wrapper
+
+    for cls, name, label in parts:
+        setattr(cls, name, timed(getattr(cls, name), label))
+    try:
+        ours(steps, 0, bf16_trunk=bf16_trunk)
+        total = (time.perf_counter() - began[0]) / steps * 1e3
+    finally:
+        for cls, name, method in originals:
+            setattr(cls, name, method)
+    print(f"ours{' bf16 trunk' if bf16_trunk else ''}: {1e3 / total:.1f} steps/s = {total:.2f} ms per env step")
+    for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {label:14s} {seconds / steps * 1e3:6.2f} ms/step")
+    print(f"  {'rest':14s} {total - sum(spent.values()) / steps * 1e3:6.2f} ms/step (runner loop, logging)")
+
+
 def _rate_after_start(marks):
     after = [(s, t) for s, t in marks if s >= LEARNING_STARTS + 500]
     (s0, t0), (s1, t1) = after[0], after[-1]
@@ -143,7 +182,12 @@ def main() -> None:
     parser.add_argument("--batch-multiple", type=int, default=1,
                         help="ours: batches of 32 m every 4 m env steps (the same replay ratio)")
     parser.add_argument("--bf16-trunk", action="store_true", help="also time ours with a bfloat16 encoder")
+    parser.add_argument("--profile", action="store_true", help="only ours, with the time of each part")
     args = parser.parse_args()
+    if args.profile:
+        for bf16_trunk in (False, True) if args.bf16_trunk else (False,):
+            profile_ours(args.steps, bf16_trunk)
+        return
     print(machine_line(), f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}", f"device={args.device}",
           f"ours: {args.num_envs} envs, batch {32 * args.batch_multiple} every {4 * args.batch_multiple} steps")
     a, b, c = [], [], []
