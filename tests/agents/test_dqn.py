@@ -55,18 +55,24 @@ def test_target_update_hard_and_polyak():
     assert all(torch.allclose(p, torch.full_like(p, 0.25)) for p in polyak.target.parameters())
 
 
-def test_updates_fit_q_values_to_fixed_targets():
-    torch.manual_seed(0)
-    agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, double=True, dueling=True), (4,), 3)
-    b = 16
+def fit_terminal_batch(agent: DQN, b: int = 16, updates: int = 200):
+    """``updates`` steps on one batch of ``b`` terminal transitions (the target is the reward itself, so
+    the loss can go to ~0). Returns the batch and the first and last losses."""
     obs = torch.randn(b, 4)
     batch = ReplayBatch(obs, torch.randint(0, 3, (b,)), torch.linspace(-1, 1, b), obs.clone(),
                         torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool), torch.full((b,), 0.99),
                         torch.zeros(b, 2))
     first = float(agent.update(batch)["loss"])
-    for _ in range(200):
+    for _ in range(updates):
         last = float(agent.update(batch)["loss"])
-    # Terminal transitions: the target is the reward itself, so the loss can go to ~0.
+    return batch, first, last
+
+
+def test_updates_fit_q_values_to_fixed_targets():
+    torch.manual_seed(0)
+    agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, double=True, dueling=True), (4,), 3)
+    batch, first, last = fit_terminal_batch(agent)
+    obs = batch.obs
     assert last < 0.01 * first
     q = agent.q(obs).gather(1, batch.action[:, None]).squeeze(1)
     torch.testing.assert_close(q, batch.reward, atol=0.05, rtol=0)
@@ -92,13 +98,6 @@ def test_bf16_trunk_keeps_q_values_float32_and_close_to_full_precision():
 def test_bf16_trunk_updates_fit_q_values_to_fixed_targets():
     torch.manual_seed(0)
     agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, bf16_trunk=True), (4,), 3)
-    b = 16
-    obs = torch.randn(b, 4)
-    batch = ReplayBatch(obs, torch.randint(0, 3, (b,)), torch.linspace(-1, 1, b), obs.clone(),
-                        torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool), torch.full((b,), 0.99),
-                        torch.zeros(b, 2))
-    first = float(agent.update(batch)["loss"])
-    for _ in range(200):
-        last = float(agent.update(batch)["loss"])
+    _, first, last = fit_terminal_batch(agent)
     assert all(p.dtype == torch.float32 for p in agent.q.parameters())  # weights and Adam stay float32
     assert last < 0.02 * first
