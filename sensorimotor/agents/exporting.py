@@ -137,6 +137,7 @@ def _load(run_dir: str) -> _Loaded:
         from sensorimotor.envs import make_vec
 
         train_args, dqn, state, checkpoint = load_dqn_run(run_dir)
+        dqn.q.use_channels_last(False)  # export traces the plain NCHW graph
         env = make_vec(train_args.env, 1, backend="sync")  # spaces and control period; frames as trained
         return _Loaded(train_args.env, int(state["step"]), checkpoint, dqn.q, env,
                        env.metadata.get("frame_stack"), None)

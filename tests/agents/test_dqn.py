@@ -101,3 +101,17 @@ def test_bf16_trunk_updates_fit_q_values_to_fixed_targets():
     _, first, last = fit_terminal_batch(agent)
     assert all(p.dtype == torch.float32 for p in agent.q.parameters())  # weights and Adam stay float32
     assert last < 0.02 * first
+
+
+def test_channels_last_is_the_same_network_in_another_layout():
+    torch.manual_seed(0)
+    plain, nhwc = QNetwork((4, 84, 84), 6), QNetwork((4, 84, 84), 6, channels_last=True)
+    nhwc.load_state_dict(plain.state_dict())
+    conv = nhwc.encoder.convs[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    obs = torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        torch.testing.assert_close(nhwc(obs), plain(obs), atol=1e-5, rtol=1e-5)
+        nhwc.use_channels_last(False)  # what export does
+        assert nhwc.encoder.convs[0].weight.is_contiguous()
+        torch.testing.assert_close(nhwc(obs), plain(obs), atol=1e-5, rtol=1e-5)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from sensorimotor.agents.buffers.replay import ReplayBatch
 from sensorimotor.agents.dqn.config import DQNConfig
 from sensorimotor.policies.models.q_network import QNetwork
+from sensorimotor.utils.device import channels_last_is_faster
 from sensorimotor.utils.threads import SMALL_BATCH, single_threaded
 
 
@@ -39,7 +40,8 @@ class DQN:
         self.config = config
         self.device = torch.device(config.device)
         self.num_actions = num_actions
-        self.q = QNetwork(obs_shape, num_actions, config.dueling, config.hidden).to(self.device)
+        self.q = QNetwork(obs_shape, num_actions, config.dueling, config.hidden,
+                          channels_last=channels_last_is_faster(config.device)).to(self.device)
         self.target = copy.deepcopy(self.q).requires_grad_(False)
         # Fused Adam: one kernel per step instead of ~10 passes over the 1.7M weights (8.8 -> ~2 ms on CPU).
         self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config.learning_rate, eps=config.adam_eps,

@@ -13,15 +13,18 @@ class QNetwork(nn.Module):
     pixels) or ``float [B, D]`` (an MLP) -> ``Q [B, A]``.
 
     With ``dueling`` (Wang et al. 2016) the head splits into a state value ``V [B, 1]`` and advantages
-    ``A [B, A]`` combined as ``V + A - mean(A)``.
+    ``A [B, A]`` combined as ``V + A - mean(A)``. ``channels_last``: the Nature convolutions in NHWC
+    layout (:meth:`ConvEncoder.use_channels_last`; the same function).
     """
 
-    def __init__(self, obs_shape: tuple[int, ...], num_actions: int, dueling: bool = False, hidden: int = 512):
+    def __init__(self, obs_shape: tuple[int, ...], num_actions: int, dueling: bool = False, hidden: int = 512,
+                 channels_last: bool = False):
         super().__init__()
         if len(obs_shape) == 3 and min(obs_shape[1:]) < 36:  # too small for the Nature strides (MinAtar)
             self.encoder = SmallConvEncoder(obs_shape, features=hidden)
         elif len(obs_shape) == 3:
             self.encoder = ConvEncoder(obs_shape, features=hidden)
+            self.encoder.use_channels_last(channels_last)
         else:
             self.encoder = nn.Sequential(nn.Linear(int(obs_shape[0]), hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         self.dueling = dueling
@@ -30,6 +33,11 @@ class QNetwork(nn.Module):
             self.advantage = nn.Linear(hidden, num_actions)
         else:
             self.head = nn.Linear(hidden, num_actions)
+
+    def use_channels_last(self, enabled: bool) -> None:
+        """Switch the Nature convolutions' memory layout (no-op for the other encoders)."""
+        if isinstance(self.encoder, ConvEncoder):
+            self.encoder.use_channels_last(enabled)
 
     def forward(self, obs: torch.Tensor, bf16_trunk: bool = False) -> torch.Tensor:
         """``obs [B, ...]`` -> ``Q [B, A]`` float32. ``bf16_trunk``: the encoder under bfloat16 autocast

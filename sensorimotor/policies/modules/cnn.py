@@ -33,14 +33,26 @@ class ConvEncoder(nn.Module):
             flat = self.convs(torch.zeros(1, channels, height, width)).shape[1]
         self.linear = nn.Sequential(nn.Linear(flat, features), nn.ReLU())
         self.features = features
+        self.channels_last = False
         if ortho_init:
             for layer in self.modules():
                 if isinstance(layer, (nn.Conv2d, nn.Linear)):
                     nn.init.orthogonal_(layer.weight, math.sqrt(2))
                     nn.init.zeros_(layer.bias)
 
+    def use_channels_last(self, enabled: bool = True) -> None:
+        """Keep the convolutions' weights and inputs NHWC (``enabled``) or NCHW from now on: the same
+        function in another memory layout, faster where oneDNN's kernels are native to it (see
+        ``utils.device.channels_last_is_faster``). Export wants NCHW: torch.export cannot trace the
+        layout change over a dynamic batch."""
+        self.convs.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+        self.channels_last = enabled
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.convs(obs.to(torch.float32) / 255.0))
+        x = obs.to(torch.float32) / 255.0
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.linear(self.convs(x))
 
 
 class SmallConvEncoder(nn.Module):
