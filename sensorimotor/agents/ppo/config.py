@@ -101,6 +101,11 @@ class PPOConfig:
         check_device(self.device, "--ppo.device")
         if self.recurrent is not None:
             self._validate_recurrent()
+        else:
+            # Silently ignoring them would train a memoryless policy the user did not ask for.
+            check(self.seq_len is None and self.burn_in == 0,
+                  f"ppo.seq_len ({self.seq_len}) and ppo.burn_in ({self.burn_in}) need a recurrent model, and "
+                  "ppo.recurrent is None: add --ppo.recurrent lstm (or gru), or use a feed-forward preset.")
 
     def _validate_recurrent(self) -> None:
         check(self.recurrent in ("lstm", "gru"), f"ppo.recurrent must be 'lstm' or 'gru', got {self.recurrent!r}.")
