@@ -20,7 +20,7 @@ from sensorimotor.utils.plotting import plot_learning_curve
 
 @dataclass(frozen=True)
 class EvaluateArgs:
-    """Evaluate the last checkpoint of a run directory."""
+    """Evaluate a checkpoint of a run directory (the last one unless --checkpoint names another)."""
 
     run_dir: tyro.conf.Positional[str]
     """A directory written by ``sensorimotor train``."""
@@ -33,6 +33,8 @@ class EvaluateArgs:
     epsilon: float = 0.001
     """DQN runs: the evaluation epsilon (0.001 per Machado et al. 2018; 0.05 as in Mnih et al. 2015)."""
     seed: int = 10_000
+    checkpoint: str | None = None
+    """Which checkpoint: ``step_<n>`` or ``<n>`` (training keeps the 3 newest); default the last one."""
 
 
 def evaluate(args: EvaluateArgs) -> dict:
@@ -42,7 +44,8 @@ def evaluate(args: EvaluateArgs) -> dict:
     if _agent_of(args.run_dir) == "dqn":
         return _evaluate_dqn(args)
     num_envs = 1 if args.video else min(args.episodes, 8)
-    run = load_trained_run(args.run_dir, num_envs, render_mode="rgb_array" if args.video else None)
+    run = load_trained_run(args.run_dir, num_envs, render_mode="rgb_array" if args.video else None,
+                           checkpoint=args.checkpoint)
     train_args, env, agent, checkpoint, state = run.train_args, run.env, run.agent, run.checkpoint, run.state
     if args.video:
         env = RecordVideo(env, os.path.join(args.run_dir, "videos"), prefix=f"step{state['step']}",
@@ -68,7 +71,7 @@ def _agent_of(run_dir: str) -> str | None:
 def _evaluate_dqn(args: EvaluateArgs) -> dict:
     from sensorimotor.agents.dqn.evaluation import load_dqn_run, make_eval_env, protocol_summary, run_dqn_episodes
 
-    train_args, agent, state, checkpoint = load_dqn_run(args.run_dir)
+    train_args, agent, state, checkpoint = load_dqn_run(args.run_dir, args.checkpoint)
     env = make_eval_env(train_args, 1 if args.video else min(args.episodes, 8), args.video)
     if args.video:
         env = RecordVideo(env, os.path.join(args.run_dir, "videos"), prefix=f"step{state['step']}",
@@ -93,9 +96,12 @@ def _statistics(returns, lengths, ended) -> dict:
 
 
 def _write_summary(run_dir: str, summary: dict) -> dict:
+    """``eval/summary.json`` is the latest evaluation; ``eval/step_<n>.json`` keeps one per checkpoint
+    so that evaluations of several checkpoints of a run can be compared."""
     os.makedirs(os.path.join(run_dir, "eval"), exist_ok=True)
-    with open(os.path.join(run_dir, "eval", "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    for name in ("summary.json", f"step_{summary['step']}.json"):
+        with open(os.path.join(run_dir, "eval", name), "w") as f:
+            json.dump(summary, f, indent=2)
     return summary
 
 

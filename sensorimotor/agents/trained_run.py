@@ -11,7 +11,7 @@ from sensorimotor.agents.env_builder import build_env, normalizers
 from sensorimotor.agents.ppo import PPO, make_agent
 from sensorimotor.agents.training import TrainArgs, args_from_dict
 from sensorimotor.errors import UserError, check
-from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint
+from sensorimotor.utils.checkpoint import chosen_checkpoint, load_checkpoint
 from sensorimotor.utils.device import device_for_run
 
 
@@ -25,15 +25,17 @@ class TrainedRun:
     state: dict
 
 
-def load_trained_run(run_dir: str, num_envs: int = 1, render_mode: str | None = None) -> TrainedRun:
-    """The last complete checkpoint of ``run_dir`` loaded into a fresh env and agent."""
+def load_trained_run(run_dir: str, num_envs: int = 1, render_mode: str | None = None,
+                     checkpoint: str | None = None) -> TrainedRun:
+    """Checkpoint ``checkpoint`` (``step_<n>``; default the last complete one) of ``run_dir`` loaded
+    into a fresh env and agent."""
     config_path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(config_path):
         raise UserError(f"{run_dir} is not a run directory (no config.json).")
     saved = json.load(open(config_path))
     check(saved.get("agent") == "ppo", f"{run_dir} was trained by {saved.get('agent')!r}; only ppo is known.")
     train_args = args_from_dict(saved)
-    checkpoint = latest_checkpoint(run_dir)
+    checkpoint = chosen_checkpoint(run_dir, checkpoint)
     if checkpoint is None:
         raise UserError(f"{run_dir} has no complete checkpoint.")
     config = train_args.ppo

@@ -14,7 +14,7 @@ from sensorimotor.agents.env_builder import build_env, normalizers
 from sensorimotor.agents.on_policy_runner import OnPolicyRunner
 from sensorimotor.agents.ppo import PPO, PPOConfig, make_agent
 from sensorimotor.errors import UserError, check
-from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from sensorimotor.utils.checkpoint import chosen_checkpoint, load_checkpoint, save_checkpoint
 from sensorimotor.utils.logging import MetricsLogger
 from sensorimotor.utils.seeding import rng_state, seed_everything, set_rng_state
 from sensorimotor.utils.threads import intra_op_threads
@@ -109,9 +109,10 @@ def read_run_config(run_dir: str, agent: str) -> dict:
     return saved
 
 
-def load_latest(run_dir: str, agent: str, device) -> tuple[dict, dict, str]:
-    """Weights, state and path of the last complete checkpoint of a run that ``agent`` trained."""
-    path = latest_checkpoint(run_dir)
+def load_latest(run_dir: str, agent: str, device, which: str | None = None) -> tuple[dict, dict, str]:
+    """Weights, state and path of the last complete checkpoint (or checkpoint ``which``, see
+    :func:`chosen_checkpoint`) of a run that ``agent`` trained."""
+    path = chosen_checkpoint(run_dir, which)
     if path is None:
         raise UserError(f"cannot resume {run_dir}: it has no complete checkpoint yet.")
     weights, state = load_checkpoint(path, device)

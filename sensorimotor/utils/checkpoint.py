@@ -82,6 +82,22 @@ def latest_checkpoint(run_dir: str) -> str | None:
     return checkpoints[-1] if checkpoints else None
 
 
+def chosen_checkpoint(run_dir: str, which: str | None) -> str | None:
+    """The checkpoint of ``run_dir`` named by ``which`` (``step_<n>`` or ``<n>``), or the last complete
+    one when ``which`` is None (None if there is none); a :class:`UserError` listing the checkpoints
+    the run has when ``which`` names none of them."""
+    if which is None:
+        return latest_checkpoint(run_dir)
+    name = which if _STEP_DIR.match(which) else f"step_{which}"
+    checkpoints = list_checkpoints(run_dir)
+    for path in checkpoints:
+        if os.path.basename(path) == name:
+            return path
+    have = ", ".join(os.path.basename(path) for path in checkpoints) or "none"
+    raise UserError(f"{run_dir} has no checkpoint {which!r} (it has: {have}; training keeps the 3 newest); "
+                    "pass one of those to --checkpoint.")
+
+
 def load_checkpoint(path: str, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
     """``(weights, state)`` of the checkpoint at ``path``; a clear :class:`UserError` if it is
     missing, truncated, corrupt, or not one of ours."""

@@ -69,8 +69,15 @@ def test_smoke_train_then_evaluate(tmp_path):
         assert result.returncode == 0 and "was trained on cuda" in result.stderr, result.stderr[-3000:]
         assert json.loads((run / "eval" / "summary.json").read_text())["episodes"] == 2
         (run / "config.json").write_text(saved)
-    # A corrupted checkpoint is reported, not a torch traceback.
+    # An older checkpoint by its step; each evaluation also stays in eval/step_<n>.json.
     latest = latest_checkpoint(str(run))
+    step = int(os.path.basename(latest).removeprefix("step_"))
+    result = run_cli("evaluate", str(run), "--episodes", "1", "--checkpoint", str(step))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((run / "eval" / f"step_{step}.json").read_text())["checkpoint"] == latest
+    assert_clean_error(run_cli("evaluate", str(run), "--checkpoint", "step_1"), "no checkpoint 'step_1'",
+                       os.path.basename(latest))
+    # A corrupted checkpoint is reported, not a torch traceback.
     with open(os.path.join(latest, "state.pt"), "wb") as f:
         f.write(b"garbage")
     assert_clean_error(run_cli("evaluate", str(run)), "corrupt")

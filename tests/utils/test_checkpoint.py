@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from sensorimotor.errors import UserError
-from sensorimotor.utils.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from sensorimotor.utils.checkpoint import (chosen_checkpoint, latest_checkpoint, list_checkpoints, load_checkpoint,
+                                           save_checkpoint)
 
 
 def test_round_trip_and_keep_last(tmp_path):
@@ -15,6 +16,20 @@ def test_round_trip_and_keep_last(tmp_path):
     loaded_weights, state = load_checkpoint(latest_checkpoint(str(tmp_path)))
     assert torch.equal(loaded_weights["w"], weights["w"])
     assert state["step"] == 40 and torch.equal(state["m"]["w"], torch.ones(2))
+
+
+def test_a_checkpoint_is_chosen_by_step_or_name_and_a_missing_one_is_listed(tmp_path):
+    run = str(tmp_path)
+    assert chosen_checkpoint(run, None) is None
+    for step in (100, 200, 300):
+        save_checkpoint(run, step, {"w": torch.full((1,), float(step))}, {"step": step})
+    assert chosen_checkpoint(run, None).endswith("step_300")
+    assert chosen_checkpoint(run, "200").endswith("step_200")
+    assert load_checkpoint(chosen_checkpoint(run, "step_100"))[1]["step"] == 100
+    # "20" must not match step_200 by prefix, nor "step_2" step_200.
+    for missing in ("20", "step_2", "latest"):
+        with pytest.raises(UserError, match="it has: step_100, step_200, step_300"):
+            chosen_checkpoint(run, missing)
 
 
 def test_half_written_checkpoint_is_ignored(tmp_path):

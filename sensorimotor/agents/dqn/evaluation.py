@@ -26,12 +26,13 @@ from sensorimotor.utils.device import device_for_run
 PROTOCOL = {"sticky_actions": 0.25, "noop_max": 30, "life_loss_terminal": False, "max_frames": 108_000}
 
 
-def load_dqn_run(run_dir: str) -> tuple[DQNTrainArgs, DQN, dict, str]:
+def load_dqn_run(run_dir: str, checkpoint: str | None = None) -> tuple[DQNTrainArgs, DQN, dict, str]:
+    """A DQN run's settings, agent, training state and checkpoint path (default: its last checkpoint)."""
     args = _resume_args(run_dir)
     device = device_for_run(args.dqn.device, run_dir)
     if device != args.dqn.device:
         args = replace(args, dqn=replace(args.dqn, device=device, replay_device=None))
-    weights, state, path = load_latest(run_dir, "dqn", args.dqn.device)
+    weights, state, path = load_latest(run_dir, "dqn", args.dqn.device, checkpoint)
     env = make_vec(args.env, 1, backend="sync")
     agent = DQN(args.dqn, tuple(env.single_observation_space.shape), int(env.single_action_space.n))
     env.close()
