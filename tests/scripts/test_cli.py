@@ -69,7 +69,8 @@ def test_smoke_train_then_evaluate(tmp_path):
         assert result.returncode == 0 and "was trained on cuda" in result.stderr, result.stderr[-3000:]
         assert json.loads((run / "eval" / "summary.json").read_text())["episodes"] == 2
         (run / "config.json").write_text(saved)
-    # An older checkpoint by its step; each evaluation also stays in eval/step_<n>.json.
+    # A checkpoint chosen by its step (older ones: tests/utils/test_checkpoint.py); each evaluation
+    # also stays in eval/step_<n>.json.
     latest = latest_checkpoint(str(run))
     step = int(os.path.basename(latest).removeprefix("step_"))
     result = run_cli("evaluate", str(run), "--episodes", "1", "--checkpoint", str(step))
