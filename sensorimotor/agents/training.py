@@ -109,7 +109,7 @@ def read_run_config(run_dir: str, agent: str) -> dict:
     return saved
 
 
-def load_latest(run_dir: str, agent: str, device, which: str | None = None) -> tuple[dict, dict, str]:
+def load_run_checkpoint(run_dir: str, agent: str, device, which: str | None = None) -> tuple[dict, dict, str]:
     """Weights, state and path of the last complete checkpoint (or checkpoint ``which``, see
     :func:`chosen_checkpoint`) of a run that ``agent`` trained."""
     path = chosen_checkpoint(run_dir, which)
@@ -136,7 +136,7 @@ def args_from_dict(saved: dict, run_dir: str | None = None) -> TrainArgs:
 
 
 def _restore(run_dir: str, agent: PPO, stateful: dict) -> int:
-    weights, state, path = load_latest(run_dir, "ppo", agent.device)
+    weights, state, path = load_run_checkpoint(run_dir, "ppo", agent.device)
     agent.load_weights(weights)
     agent.opt_state = state["optimizer"]
     for key, wrapper in stateful.items():

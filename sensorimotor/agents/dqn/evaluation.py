@@ -18,7 +18,7 @@ import torch
 from sensorimotor.agents.dqn.agent import DQN
 from sensorimotor.agents.dqn.training import DQNTrainArgs, _resume_args
 from sensorimotor.agents.episode_tally import EpisodeTally
-from sensorimotor.agents.training import load_latest
+from sensorimotor.agents.training import load_run_checkpoint
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.registry import spec
 from sensorimotor.utils.device import device_for_run
@@ -32,7 +32,7 @@ def load_dqn_run(run_dir: str, checkpoint: str | None = None) -> tuple[DQNTrainA
     device = device_for_run(args.dqn.device, run_dir)
     if device != args.dqn.device:
         args = replace(args, dqn=replace(args.dqn, device=device, replay_device=None))
-    weights, state, path = load_latest(run_dir, "dqn", args.dqn.device, checkpoint)
+    weights, state, path = load_run_checkpoint(run_dir, "dqn", args.dqn.device, checkpoint)
     env = make_vec(args.env, 1, backend="sync")
     agent = DQN(args.dqn, tuple(env.single_observation_space.shape), int(env.single_action_space.n))
     env.close()

@@ -22,7 +22,7 @@ import torch
 from sensorimotor.agents.dqn.agent import DQN
 from sensorimotor.agents.dqn.config import DQNConfig
 from sensorimotor.agents.off_policy_runner import OffPolicyRunner
-from sensorimotor.agents.training import RunArgs, load_latest, read_run_config
+from sensorimotor.agents.training import RunArgs, load_run_checkpoint, read_run_config
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.registry import spec
 from sensorimotor.errors import check
@@ -103,7 +103,7 @@ def _resume_args(run_dir: str) -> DQNTrainArgs:
 
 
 def _restore(run_dir: str, agent: DQN) -> tuple[int, str]:
-    weights, state, path = load_latest(run_dir, "dqn", agent.device)
+    weights, state, path = load_run_checkpoint(run_dir, "dqn", agent.device)
     agent.load_weights(weights)
     agent.optimizer.load_state_dict(state["optimizer"])
     agent.updates = int(state.get("updates", 0))
