@@ -64,7 +64,7 @@ def ours(steps: int, seed: int, device: str = "cpu", num_envs: int = 1, batch_mu
                      bf16_trunk=bf16_trunk)
     config.validate()
     env = make_vec("ALE/Pong-v5", num_envs, backend="ale", device=device, life_loss_terminal=False)
-    agent = DQN(config, (4, 84, 84), int(env.single_action_space.n))
+    agent = DQN(config, env.single_observation_space, env.single_action_space)
     clock = Clock()
     runner = OffPolicyRunner(agent, env, clock, save=lambda s: None, checkpoint_every=10**12, seed=seed,
                              progress_bar=False, log_every=500)
@@ -113,7 +113,7 @@ def profile_ours(steps: int, bf16_trunk: bool) -> None:
     from sensorimotor.envs.vector.ale import AleVecEnv
 
     spent, timing, began = defaultdict(float), [False], [0.0]
-    parts = [(DQN, "update", "update"), (DQN, "act", "acting"), (DQN, "update_target", "target copy"),
+    parts = [(DQN, "train_batch", "update"), (DQN, "act", "acting"), (DQN, "update_target", "target copy"),
              (AleVecEnv, "step", "ALE step"), (FrameReplay, "sample", "replay sample"), (FrameReplay, "add", "replay add")]
     originals = [(cls, name, getattr(cls, name)) for cls, name, _ in parts]
 

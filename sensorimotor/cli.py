@@ -1,7 +1,7 @@
-"""The ``sensorimotor`` command: ``train ppo ...``, ``evaluate RUN_DIR ...``, ``export RUN_DIR``,
-``deploy POLICY --robot ADDRESS``, ``replay RECORDING``.
+"""The ``sensorimotor`` command: ``train AGENT ...`` (one subcommand per registered agent: ppo, dqn,
+sac...), ``evaluate RUN_DIR ...``, ``export RUN_DIR``, ``deploy POLICY --robot ADDRESS``, ``replay RECORDING``.
 
-Flags are generated from the config dataclasses by tyro. A preset (``--preset NAME``, or the env's
+Flags are generated from the registry's config dataclasses by tyro. A preset (``--preset NAME``, or the env's
 own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
 exit with code 2.
 """
@@ -50,59 +50,76 @@ def _dispatch(argv: list[str]) -> int:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train ppo,evaluate,export,deploy,replay} ...  (add --help after a command for its flags)")
+        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay} ...  (add --help after a command "
+              "for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
 
 
 def _train(argv: list[str]) -> int:
+    """``train AGENT [flags]`` for every registered agent, or ``train --resume RUN_DIR``."""
+    from sensorimotor.agents.registry import agent_spec, list_agents
+
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: sensorimotor train AGENT [--env ID] [--preset NAME] [...]  (train AGENT --help: every flag)")
+        print("       sensorimotor train --resume RUN_DIR")
+        for name in list_agents():
+            print(f"  {name:<6} {agent_spec(name).summary}")
+        return 0
+    if argv[0].startswith("--resume"):
+        return _resume(argv)
+    spec = agent_spec(argv[0])
+    argv = argv[1:]
+    if "--resume" in argv or any(a.startswith("--resume=") for a in argv):
+        return _resume(argv, expected=spec.name)
     import tyro
 
-    from sensorimotor.agents.ppo.presets import preset_for
-    from sensorimotor.agents.training import TrainArgs, train
+    from sensorimotor.app.cli_args import train_args_type
+    from sensorimotor.app.train import train
+    from sensorimotor.envs import spec as env_spec
 
-    if argv and argv[0] == "dqn":
-        return _train_dqn(argv[1:])
-    if not argv or argv[0] != "ppo":
-        raise UserError("usage: sensorimotor train {ppo,dqn} [--env ID] [--preset NAME] [...]; agents: ppo, dqn")
-    argv = argv[1:]
+    args_type = train_args_type(spec)
     # Find the env and preset first: the preset becomes the defaults of every other flag.
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--env", default=TrainArgs.env)
+    pre.add_argument("--env", default=spec.run_defaults.get("env", args_type.env))
     pre.add_argument("--preset", default=None)
     pre.add_argument("--backend", default=None)
     known, _ = pre.parse_known_args(argv)
-    from sensorimotor.envs import spec
-
-    spec(known.env)  # an unknown id fails here with close matches, before anything is built
-    preset_name, preset = preset_for(known.env, known.preset, backend=known.backend)
+    if not any(a in ("-h", "--help") for a in argv):
+        env_spec(known.env)  # an unknown id fails here with close matches, before anything is built
+    preset_name, preset = spec.preset(known.env, known.preset, backend=known.backend)
     argv, preset = _num_envs_shorthand(argv, preset)
-    default = TrainArgs(env=known.env, preset=preset_name, ppo=preset)
-    args = tyro.cli(TrainArgs, default=default, args=argv, prog="sensorimotor train ppo")
-    run_dir = train(args)
-    print(f"run directory: {run_dir}")
+    default = args_type(**{**spec.run_defaults, "env": known.env, "preset": preset_name, spec.name: preset})
+    args = tyro.cli(args_type, default=default, args=argv, prog=f"sensorimotor train {spec.name}")
+    run, config = split_train_args(args, spec.name)
+    print(f"run directory: {train(spec.name, run, config)}")
     return 0
 
 
-def _train_dqn(argv: list[str]) -> int:
-    import tyro
-
-    from sensorimotor.agents.dqn.config import PRESETS
-    from sensorimotor.agents.dqn.training import DQNTrainArgs, train_dqn
-    from sensorimotor.envs import spec
+def _resume(argv: list[str], expected: str | None = None) -> int:
+    """``--resume RUN_DIR`` continues with the run's own settings; naming another agent is an error."""
+    from sensorimotor.app.run_dir import RunDir
+    from sensorimotor.app.train import resume
 
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--env", default=DQNTrainArgs.env)
-    pre.add_argument("--preset", default="atari")
+    pre.add_argument("--resume", required=True)
     known, _ = pre.parse_known_args(argv)
-    spec(known.env)
-    if known.preset not in PRESETS:
-        raise UserError(f"unknown dqn preset {known.preset!r}; choose from {', '.join(PRESETS)}")
-    argv, config = _num_envs_shorthand(argv, PRESETS[known.preset])
-    default = DQNTrainArgs(env=known.env, preset=known.preset, dqn=config)
-    args = tyro.cli(DQNTrainArgs, default=default, args=argv, prog="sensorimotor train dqn")
-    print(f"run directory: {train_dqn(args)}")
+    saved = RunDir(known.resume).read_saved()
+    if expected is not None and saved["agent"] != expected:
+        raise UserError(f"cannot resume {known.resume} with {expected}: it was trained by {saved['agent']!r} "
+                        f"(sensorimotor train --resume {known.resume} continues it).")
+    print(f"run directory: {resume(known.resume)}")
     return 0
+
+
+def split_train_args(args, agent: str):
+    """``(RunArgs, agent config)`` from the generated ``<Agent>TrainArgs``."""
+    import dataclasses
+
+    from sensorimotor.app.run_dir import RunArgs
+
+    run = RunArgs(**{f.name: getattr(args, f.name) for f in dataclasses.fields(RunArgs)})
+    return run, getattr(args, agent)
 
 
 def _num_envs_shorthand(argv: list[str], config):
@@ -123,7 +140,7 @@ def _num_envs_shorthand(argv: list[str], config):
 def _evaluate(argv: list[str]) -> int:
     import tyro
 
-    from sensorimotor.agents.evaluation import EvaluateArgs, evaluate
+    from sensorimotor.app.evaluate import EvaluateArgs, evaluate
 
     args = tyro.cli(EvaluateArgs, args=argv, prog="sensorimotor evaluate")
     summary = evaluate(args)
@@ -134,7 +151,7 @@ def _evaluate(argv: list[str]) -> int:
 def _export(argv: list[str]) -> int:
     import tyro
 
-    from sensorimotor.agents.exporting import ExportArgs, export
+    from sensorimotor.app.export import ExportArgs, export
 
     args = tyro.cli(ExportArgs, args=argv, prog="sensorimotor export")
     manifest = export(args)

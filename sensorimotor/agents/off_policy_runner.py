@@ -1,39 +1,30 @@
-"""The off-policy runner: act epsilon-greedily, store in the replay, update every few steps, log,
-checkpoint. DQN uses it; any Q-learner with ``act(obs, epsilon)`` / ``update(batch)`` can."""
+"""The off-policy runner: collect into the agent's replay, update at a set ratio, log, checkpoint.
+DQN and SAC use it; any agent with the :class:`~sensorimotor.agents.base.OffPolicyLearner` methods can."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, Callable
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
-from sensorimotor.agents.buffers.replay import FrameReplay
-
-
-def make_replay(config, obs_shape: tuple[int, ...], num_envs: int, frame_stack: int | None,
-                pixels: bool) -> FrameReplay:
-    """Frame-stacked observations ``[k, H, W]`` (the env's ``metadata["frame_stack"] = k``) store one
-    frame per step, stacks rebuilt by index; any other observation is stored whole (a stack of 1),
-    uint8 for pixels and float32 otherwise."""
-    options = {"prioritized": config.prioritized, "alpha": config.priority_alpha,
-               "priority_eps": config.priority_eps, "device": config.replay_device or config.device}
-    if frame_stack:
-        return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape[1:]), stack=int(frame_stack), **options)
-    return FrameReplay(config.buffer_size, num_envs, tuple(obs_shape), stack=1,
-                       dtype=torch.uint8 if pixels else torch.float32, **options)
+from sensorimotor.agents.metric_means import MetricMeans
 
 
 class OffPolicyRunner:
-    """Args:
-        agent: a :class:`~sensorimotor.agents.dqn.DQN`-like agent with ``config`` (``total_steps``,
-            ``learning_starts``, ``train_every``, ``batch_size``, ``n_step``, ``gamma``,
-            ``target_update_every``, ``epsilon(step)``, ``reward_clip``, ``prioritized``,
-            ``priority_beta(step)``); ``update`` returns metrics and ``td_error`` ``[B]``.
+    """Owns time only: when to update (``learning_starts``, ``train_every`` env steps per update), when to
+    log and when to save. Exploration, reward shaping for the replay, sampling, priorities and target
+    networks are the agent's.
+
+    Args:
+        agent: an off-policy learner whose ``config`` has ``total_steps``, ``learning_starts`` and
+            ``train_every``.
         env: the VecEnv; ``info["episode_end"]`` (Atari with life-loss terminals) marks real game ends.
-        logger, save, checkpoint_every, global_step, seed, progress_bar: as for the on-policy runner.
+        logger: ``log(step, metrics)``.
+        save: ``save(step)`` writes a checkpoint; called every ``checkpoint_every`` steps and at the end.
+        global_step: steps already taken (non-zero when resuming).
+        log_every: environment steps between log rows (update metrics are their mean since the last row).
     """
 
     def __init__(self, agent, env, logger, save: Callable[[int], Any], checkpoint_every: int,
@@ -41,69 +32,60 @@ class OffPolicyRunner:
         self.agent, self.env, self.logger, self.save = agent, env, logger, save
         self.checkpoint_every, self.global_step, self.seed = checkpoint_every, global_step, seed
         self.progress_bar, self.log_every = progress_bar, log_every
-        space = env.single_observation_space
-        frame_stack = env.metadata.get("frame_stack")
-        self.flat = not frame_stack  # whole observations, stored as a stack of one
-        self.replay = make_replay(agent.config, tuple(space.shape), env.num_envs, frame_stack,
-                                  pixels=space.dtype == np.uint8)
+        self.replay = agent.make_replay(env)
         self.learning_starts_offset = 0  # a resumed run refills its (empty) replay before updating
-
-    def _stacked(self, obs: torch.Tensor) -> torch.Tensor:
-        return obs[:, None] if self.flat else obs
+        device = agent.device
+        self._episodes = torch.zeros(3, device=device)  # return sum, length sum, count since the last log
 
     def learn(self) -> dict[str, float]:
-        c, env = self.agent.config, self.env
-        n = env.num_envs
+        c, env, n = self.agent.config, self.env, self.env.num_envs
         obs = env.reset(seed=self.seed)
-        self.replay.start(self._stacked(obs))
-        returns, lengths, metrics, last_log, last_saved = [], [], {}, self.global_step, self.global_step
+        self.replay.start(obs)
+        update_means, logged = MetricMeans(), {}
+        last_log = last_saved = steps_at_start = self.global_step
         update_debt = 0.0  # updates owed: num_envs / train_every per vector step
-        last_target = self.global_step
-        started, steps_at_start = time.perf_counter(), self.global_step
+        started = time.perf_counter()
         bar = tqdm(total=c.total_steps, initial=self.global_step, unit="step", disable=not self.progress_bar,
                    dynamic_ncols=True)
         while self.global_step < c.total_steps:
-            action = self.agent.act(obs, c.epsilon(self.global_step))
-            next_obs, reward, terminated, truncated, info = env.step(action)
-            end = info.get("episode_end", terminated | truncated)
-            stored_reward = reward.clamp(-1.0, 1.0) if c.reward_clip else reward
-            self.replay.add(action, stored_reward, terminated, truncated, self._stacked(next_obs),
-                            self._stacked(info["final_obs"]), reset=end)
-            if bool(end.any()):
-                returns += info["episode_return"][end].tolist()
-                lengths += info["episode_length"][end].tolist()
-            obs = next_obs
+            obs = self._collect_step(obs)
             self.global_step += n
             if self.global_step >= c.learning_starts + self.learning_starts_offset:
                 update_debt += n / c.train_every
                 while update_debt >= 1.0:
-                    batch = self.replay.sample(c.batch_size, gamma=c.gamma, n_step=c.n_step, device=self.agent.device,
-                                               beta=c.priority_beta(self.global_step))
-                    if self.flat:  # stored as a stack of one
-                        batch.obs, batch.next_obs = batch.obs[:, 0], batch.next_obs[:, 0]
-                    metrics = self.agent.update(batch)
-                    td_error = metrics.pop("td_error")
-                    if c.prioritized:
-                        self.replay.update_priorities(batch.index, td_error)
+                    update_means.add(self.agent.update(self.replay, self.global_step))
                     update_debt -= 1.0
-                if self.global_step - last_target >= c.target_update_every:
-                    self.agent.update_target()
-                    last_target = self.global_step
             bar.update(n)
             if self.global_step - last_log >= self.log_every or self.global_step >= c.total_steps:
-                logged = {k: float(v) for k, v in metrics.items()}
-                elapsed = time.perf_counter() - started
-                logged.update(epsilon=c.epsilon(self.global_step), replay_size=len(self.replay),
-                              steps_per_second=(self.global_step - steps_at_start) / max(elapsed, 1e-9))
-                if returns:
-                    logged.update(episode_return=sum(returns) / len(returns), episode_length=sum(lengths) / len(lengths),
-                                  episodes=len(returns))
-                    bar.set_postfix(sps=f"{logged['steps_per_second']:.0f}", ret=f"{logged['episode_return']:.1f}")
-                    returns, lengths = [], []
+                rate = (self.global_step - steps_at_start) / max(time.perf_counter() - started, 1e-9)
+                logged = {**update_means.pop(), **self.agent.schedule(self.global_step), **self._episode_metrics(),
+                          "replay_size": len(self.replay), "steps_per_second": rate}
                 self.logger.log(self.global_step, logged)
+                if "episode_return" in logged:
+                    bar.set_postfix(sps=f"{rate:.0f}", ret=f"{logged['episode_return']:.1f}")
                 last_log = self.global_step
             if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= c.total_steps:
                 self.save(self.global_step)
                 last_saved = self.global_step
         bar.close()
-        return metrics
+        return logged
+
+    def _collect_step(self, obs: torch.Tensor) -> torch.Tensor:
+        """One vector step into the replay; episode statistics accumulate on the device (no host sync)."""
+        action = self.agent.explore(obs, self.global_step)
+        next_obs, reward, terminated, truncated, info = self.env.step(action)
+        end = info.get("episode_end", terminated | truncated)
+        self.replay.add(action, self.agent.stored_reward(reward), terminated, truncated, next_obs, info["final_obs"],
+                        reset=end)
+        end = end.to(self._episodes.device)
+        self._episodes += torch.stack([(info["episode_return"].to(end.device) * end).sum(),
+                                       (info["episode_length"].to(end.device) * end).sum(), end.sum()]).float()
+        return next_obs
+
+    def _episode_metrics(self) -> dict[str, float]:
+        """Mean return and length of the episodes finished since the last call (one host sync)."""
+        total_return, total_length, count = self._episodes.tolist()
+        self._episodes.zero_()
+        if count == 0:
+            return {}
+        return {"episode_return": total_return / count, "episode_length": total_length / count, "episodes": count}

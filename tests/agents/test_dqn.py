@@ -3,6 +3,7 @@ target-network updates, and one learning sanity check on a fixed batch."""
 
 import pytest
 import torch
+from gymnasium.spaces import Box, Discrete
 
 from sensorimotor.agents.buffers.replay import ReplayBatch
 from sensorimotor.agents.dqn import DQN, DQN_ATARI, DQN_ATARI_GPU, DQNConfig, td_targets
@@ -40,13 +41,13 @@ def test_bad_config_values_are_refused(kwargs, match):
 
 
 def test_target_update_hard_and_polyak():
-    agent = DQN(DQNConfig(tau=1.0, hidden=8), (3,), 2)
+    agent = DQN(DQNConfig(tau=1.0, hidden=8), flat_space(3), Discrete(2))
     with torch.no_grad():
         for p in agent.q.parameters():
             p.fill_(1.0)
         for p in agent.target.parameters():
             p.fill_(0.0)
-    polyak = DQN(DQNConfig(tau=0.25, hidden=8), (3,), 2)
+    polyak = DQN(DQNConfig(tau=0.25, hidden=8), flat_space(3), Discrete(2))
     polyak.q.load_state_dict(agent.q.state_dict())
     polyak.target.load_state_dict(agent.target.state_dict())
     agent.update_target()
@@ -62,15 +63,15 @@ def fit_terminal_batch(agent: DQN, b: int = 16, updates: int = 200):
     batch = ReplayBatch(obs, torch.randint(0, 3, (b,)), torch.linspace(-1, 1, b), obs.clone(),
                         torch.ones(b, dtype=torch.bool), torch.zeros(b, dtype=torch.bool), torch.full((b,), 0.99),
                         torch.zeros(b, 2))
-    first = float(agent.update(batch)["loss"])
+    first = float(agent.train_batch(batch)["loss"])
     for _ in range(updates):
-        last = float(agent.update(batch)["loss"])
+        last = float(agent.train_batch(batch)["loss"])
     return batch, first, last
 
 
 def test_updates_fit_q_values_to_fixed_targets():
     torch.manual_seed(0)
-    agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, double=True, dueling=True), (4,), 3)
+    agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, double=True, dueling=True), flat_space(4), Discrete(3))
     batch, first, last = fit_terminal_batch(agent)
     obs = batch.obs
     assert last < 0.01 * first
@@ -97,7 +98,7 @@ def test_bf16_trunk_keeps_q_values_float32_and_close_to_full_precision():
 
 def test_bf16_trunk_updates_fit_q_values_to_fixed_targets():
     torch.manual_seed(0)
-    agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, bf16_trunk=True), (4,), 3)
+    agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, bf16_trunk=True), flat_space(4), Discrete(3))
     _, first, last = fit_terminal_batch(agent)
     assert all(p.dtype == torch.float32 for p in agent.q.parameters())  # weights and Adam stay float32
     assert last < 0.02 * first
@@ -115,3 +116,7 @@ def test_channels_last_is_the_same_network_in_another_layout():
         nhwc.use_channels_last(False)  # what export does
         assert nhwc.encoder.convs[0].weight.is_contiguous()
         torch.testing.assert_close(nhwc(obs), plain(obs), atol=1e-5, rtol=1e-5)
+
+
+def flat_space(dim: int) -> Box:
+    return Box(-1.0, 1.0, (dim,))

@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from sensorimotor.agents.dqn.config import DQN_MINATAR
-from sensorimotor.agents.dqn.evaluation import load_dqn_run, run_dqn_episodes
-from sensorimotor.agents.dqn.training import DQNTrainArgs, train_dqn
+from sensorimotor.app.evaluate import run_episodes
+from sensorimotor.app.loading import load_run
+from sensorimotor.app.run_dir import RunArgs
+from sensorimotor.app.train import train
 from sensorimotor.envs import make_vec
 
 
@@ -15,13 +17,14 @@ from sensorimotor.envs import make_vec
 def test_dqn_learns_minatar_breakout(tmp_path):
     config = dataclasses.replace(DQN_MINATAR, total_steps=50_000, epsilon_fraction=0.2)
     threads = torch.get_num_threads()
-    run_dir = train_dqn(DQNTrainArgs(env="MinAtar/Breakout-v1", seed=0, run_dir=str(tmp_path / "run"),
-                                     checkpoint_every=50_000, progress=False, save_replay=False, dqn=config))
+    run_dir = train("dqn", RunArgs(env="MinAtar/Breakout-v1", seed=0, run_dir=str(tmp_path / "run"),
+                                   checkpoint_every=50_000, progress=False, save_replay=False), config)
     assert torch.get_num_threads() == threads  # the one-thread setting for small nets does not leak
-    _, agent, state, _ = load_dqn_run(run_dir)
-    assert state["step"] == 50_000
+    run = load_run(run_dir, overrides={"eval_epsilon": 0.0})
+    run.env.close()
+    assert run.step == 50_000
     env = make_vec("MinAtar/Breakout-v1", 4)
-    returns, _, _ = run_dqn_episodes(agent, env, episodes=20, epsilon=0.0, seed=123)
+    returns, _, _ = run_episodes(run.agent, env, episodes=20, deterministic=True, seed=123)
     env.close()
     # A random policy scores 0.5 (MinAtar's README); this budget reaches 3-6 greedy.
     assert sum(returns) / len(returns) >= 2.5, returns

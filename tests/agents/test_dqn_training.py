@@ -60,7 +60,7 @@ def test_bad_dqn_input_fails_in_one_line(tmp_path):
     cases = [
         (["--env", "Pendulum-v1"], "discrete action space"),
         (["--env", "ALE/Pongg-v5"], "Did you mean: ALE/Pong-v5"),
-        (["--preset", "fast"], "unknown dqn preset"),
+        (["--preset", "fast"], "unknown preset 'fast' for dqn"),
         (["--dqn.n-step", "0"], "n_step"),
         (["--dqn.buffer-size", "100000000000"], "GiB"),
         (["--dqn.device", "tpu"], "is not a device"),
@@ -96,8 +96,8 @@ def _export_matches_the_greedy_agent(run_dir):
     and carries the three before it as its state (zeros at the start, as the envs pad); with
     ``--frame-stack caller`` it takes the whole stack; from an RGB camera it converts each frame."""
     onnxruntime = pytest.importorskip("onnxruntime")
-    from sensorimotor.agents.dqn.evaluation import load_dqn_run
-    from sensorimotor.agents.exporting import ExportArgs, export
+    from sensorimotor.app.export import ExportArgs, export
+    from sensorimotor.app.loading import load_run
     from sensorimotor.envs import make_vec
     from sensorimotor.hardware.policy import OnnxPolicy
 
@@ -108,7 +108,9 @@ def _export_matches_the_greedy_agent(run_dir):
     assert manifest["inputs"]["obs"]["frame_stack"]["frames"] == 4 and manifest["inputs"]["obs"]["frame_stack"]["inside"]
     assert manifest["inputs"]["state"]["shape"] == manifest["outputs"]["next_state"]["shape"] == ["batch", 3, 84, 84]
     assert manifest["outputs"]["action"] == {"shape": ["batch"], "dtype": "int64", "choices": 6}
-    _, agent, _, _ = load_dqn_run(run_dir)
+    run = load_run(run_dir)
+    run.env.close()
+    agent = run.agent
     env = make_vec("ALE/Pong-v5", 1, backend="sync")
     obs = env.reset(seed=3)
     stacks = [obs]

@@ -4,6 +4,7 @@ importance weights against the formulas, and the weighted loss."""
 import numpy as np
 import pytest
 import torch
+from gymnasium.spaces import Box, Discrete
 
 from sensorimotor.agents.buffers import FrameReplay
 from sensorimotor.agents.buffers.sum_tree import SumTree
@@ -78,13 +79,17 @@ def test_new_transitions_get_the_largest_priority_and_state_round_trips():
 
 def test_importance_weights_scale_the_loss():
     torch.manual_seed(0)
-    agent = DQN(DQNConfig(hidden=8, learning_rate=0.0), (3,), 2)
+    agent = DQN(DQNConfig(hidden=8, learning_rate=0.0), flat_space(3), Discrete(2))
     batch = _five_step_replay(alpha=1.0).sample(4)
     batch.obs, batch.next_obs = batch.obs[:, 0].expand(4, 3).contiguous(), batch.next_obs[:, 0].expand(4, 3).contiguous()
     batch.reward = torch.tensor([1.0, -2.0, 0.5, 3.0])
     batch.weight = None
-    plain = agent.update(batch)
+    plain = agent.train_batch(batch)
     batch.weight = torch.full((4,), 0.25)
-    weighted = agent.update(batch)  # learning rate 0: the same network, a quarter of the loss
+    weighted = agent.train_batch(batch)  # learning rate 0: the same network, a quarter of the loss
     assert float(weighted["loss"]) == pytest.approx(0.25 * float(plain["loss"]), rel=1e-6)
     assert torch.equal(plain["td_error"], weighted["td_error"]) and plain["td_error"].shape == (4,)
+
+
+def flat_space(dim: int) -> Box:
+    return Box(-1.0, 1.0, (dim,))

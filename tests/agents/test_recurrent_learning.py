@@ -6,14 +6,15 @@ import dataclasses
 
 import pytest
 
-from sensorimotor.agents.evaluation import EvaluateArgs, evaluate
 from sensorimotor.agents.ppo.presets import PPO_LSTM_CLASSIC, PPO_LSTM_MEMORY
-from sensorimotor.agents.training import TrainArgs, train
+from sensorimotor.app.evaluate import EvaluateArgs, evaluate
+from sensorimotor.app.run_dir import RunArgs
+from sensorimotor.app.train import train
 
 
 def train_and_evaluate(tmp_path, env, preset, config, name, episodes=10):
-    run_dir = train(TrainArgs(env=env, preset=preset, seed=0, run_dir=str(tmp_path / name),
-                              checkpoint_every=10**9, progress=False, ppo=config))
+    run_dir = train("ppo", RunArgs(env=env, preset=preset, seed=0, run_dir=str(tmp_path / name),
+                                   checkpoint_every=10**9, progress=False), config)
     return evaluate(EvaluateArgs(run_dir=run_dir, episodes=episodes))
 
 

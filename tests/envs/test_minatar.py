@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from sensorimotor.agents.dqn import DQN_MINATAR
-from sensorimotor.agents.off_policy_runner import make_replay
+from sensorimotor.agents.dqn import DQN
 from sensorimotor.envs import list_envs, make, make_vec
 
 
@@ -23,14 +23,14 @@ def test_minatar_observations_and_seeding():
 def test_replay_keeps_whole_minatar_observations():
     env = make_vec("MinAtar/SpaceInvaders-v1", 2)
     assert not env.metadata.get("frame_stack")
-    replay = make_replay(DQN_MINATAR, tuple(env.single_observation_space.shape), 2, None, pixels=True)
+    replay = DQN(DQN_MINATAR, env.single_observation_space, env.single_action_space).make_replay(env)
     assert replay.stack == 1 and replay.frame_shape == (6, 10, 10) and replay.frames.dtype == torch.uint8
     obs = env.reset(seed=0)
-    replay.start(obs[:, None])
+    replay.start(obs)
     seen = [obs.clone()]
     for _ in range(20):
         nxt, r, te, tr, info = env.step(torch.randint(0, 6, (2,)))
-        replay.add(torch.zeros(2, dtype=torch.long), r, te, tr, nxt[:, None], info["final_obs"][:, None])
+        replay.add(torch.zeros(2, dtype=torch.long), r, te, tr, nxt, info["final_obs"])
         seen.append(nxt.clone())
     stacks = replay.stacks(torch.tensor([0, 1]), torch.tensor([5, 5]))
     assert stacks.shape == (2, 1, 6, 10, 10)

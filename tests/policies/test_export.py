@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from sensorimotor.agents.trained_run import load_trained_run
+from sensorimotor.app.loading import load_run
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.wrappers import NormalizeObservation
 from tests.helpers import run_cli
@@ -39,7 +39,7 @@ def recorded_observations(env_id, steps=60, seed=3):
 
 
 def eager_actions(run_dir, observations, starts):
-    run = load_trained_run(run_dir)
+    run = load_run(run_dir)
     agent, norm = run.agent, run.env.find(NormalizeObservation)
     space = run.env.single_action_space
     agent.reset_state(1)
@@ -111,7 +111,7 @@ def test_pixel_recurrent_policy_exports_with_its_encoder(tmp_path):
     manifest = json.load(open(os.path.join(run_dir, "export", "manifest.json")))
     assert manifest["inputs"]["obs"]["shape"] == ["batch", 1, 60, 80] and manifest["inputs"]["obs"]["dtype"] == "uint8"
     observations, starts = recorded_observations("Doom-Basic-v0", steps=20)
-    run = load_trained_run(run_dir)
+    run = load_run(run_dir)
     run.agent.reset_state(1)
     expected = []
     for obs, start in zip(observations, starts):

@@ -33,7 +33,8 @@ from sensorimotor.errors import UserError
 
 @dataclass
 class ReplayBatch:
-    """``obs``/``next_obs`` uint8 ``[B, k, H, W]``; ``action`` int64 ``[B]``; ``reward`` float32 ``[B]``
+    """``obs``/``next_obs`` uint8 ``[B, k, H, W]`` (a flat replay: ``[B, D]``); ``action`` int64 ``[B]`` (or
+    float32 ``[B, A]`` for continuous actions); ``reward`` float32 ``[B]``
     (the n-step discounted sum); ``terminated``, ``truncated`` bool ``[B]`` (within the n steps);
     ``discount`` float32 ``[B]``: gamma ** (steps taken) for the bootstrap; ``index`` ``[B, 2]`` (env, slot);
     ``weight`` float32 ``[B]``: importance weights of a prioritized sample in (0, 1] (None: uniform)."""
@@ -72,14 +73,19 @@ class FrameReplay:
         alpha: how strongly priorities skew sampling (0: uniform, 1: proportional to |TD error|).
         priority_eps: added to |TD error| so no transition's probability falls to zero.
         seed: of the prioritized sampler's generator (default: drawn from torch's global one).
+        flat: observations are whole ``[N, *frame_shape]`` (no stack axis; ``stack`` must be 1): ``start``
+            and ``add`` take them so and ``sample`` returns ``[B, *frame_shape]``.
+        action_shape, action_dtype: of one action: ``()`` int16 for discrete actions (sampled as int64),
+            ``(A,)`` float32 for continuous ones.
     """
 
     def __init__(self, capacity: int, num_envs: int, frame_shape: tuple[int, ...], stack: int = 4,
                  pad: str = "zeros", device: str | torch.device = "cpu", memory_limit_bytes: int | None = None,
                  dtype: torch.dtype = torch.uint8, prioritized: bool = False, alpha: float = 0.6,
-                 priority_eps: float = 1e-6, seed: int | None = None):
-        if stack < 1:
-            raise UserError(f"frame stack must be at least 1, got {stack}")
+                 priority_eps: float = 1e-6, seed: int | None = None, flat: bool = False,
+                 action_shape: tuple[int, ...] = (), action_dtype: torch.dtype = torch.int16):
+        if stack < 1 or (flat and stack != 1):
+            raise UserError(f"frame stack must be at least 1 (exactly 1 for flat observations), got {stack}")
         if pad not in ("zeros", "first"):
             raise UserError(f"pad must be 'zeros' or 'first', got {pad!r}")
         slots = capacity // num_envs
@@ -92,12 +98,13 @@ class FrameReplay:
             raise UserError(f"a replay of {capacity:,} transitions of {frame_shape[0]}x{frame_shape[1]} frames needs "
                             f"{need / 2**30:.1f} GiB, more than the {limit / 2**30:.1f} GiB of {where} allowed; "
                             f"lower --dqn.buffer-size")
-        self.num_envs, self.slots, self.stack, self.pad = num_envs, slots, stack, pad
+        self.num_envs, self.slots, self.stack, self.pad, self.flat = num_envs, slots, stack, pad, flat
         self.frame_shape = tuple(frame_shape)
         self.device = torch.device(device)
         n, t = num_envs, slots
         self.frames = torch.zeros((n, t, *frame_shape), dtype=dtype, device=self.device)
-        self.action = torch.zeros((n, t), dtype=torch.int16, device=self.device)
+        self.action = torch.zeros((n, t, *action_shape), dtype=action_dtype, device=self.device)
+        self.discrete_actions = not action_dtype.is_floating_point
         self.reward = torch.zeros((n, t), dtype=torch.float32, device=self.device)
         self.terminated = torch.zeros((n, t), dtype=torch.bool, device=self.device)
         self.truncated = torch.zeros((n, t), dtype=torch.bool, device=self.device)
@@ -125,7 +132,7 @@ class FrameReplay:
     # -- writing ------------------------------------------------------------------------------------
     def start(self, obs: torch.Tensor) -> None:
         """The first observations after ``reset``: ``uint8 [N, k, H, W]`` (only the newest frame is kept)."""
-        self._pending = obs[:, -1].to(self.device)
+        self._pending = self._newest(obs).to(self.device)
         self._age_now.zero_()
 
     def add(self, action: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
@@ -140,15 +147,19 @@ class FrameReplay:
         env = self._env
         done = (terminated | truncated) if reset is None else reset
         done = done.to(self.device)
-        self._write(env, self._pending, self._age_now, True, action.to(self.device, torch.int16),
+        self._write(env, self._pending, self._age_now, True, action.to(self.device, self.action.dtype),
                     reward.to(self.device, torch.float32), terminated.to(self.device), truncated.to(self.device))
         if bool(done.any()):
             ended = env[done]
-            final = (final_obs if final_obs is not None else next_obs)[done.to(next_obs.device)][:, -1]
+            final = self._newest((final_obs if final_obs is not None else next_obs)[done.to(next_obs.device)])
             self._write(ended, final.to(self.device), self._age_now[ended] + 1, False)
             self._age_now[ended] = -1
         self._age_now += 1
-        self._pending = next_obs[:, -1].to(self.device)
+        self._pending = self._newest(next_obs).to(self.device)
+
+    def _newest(self, obs: torch.Tensor) -> torch.Tensor:
+        """The newest frame of each stacked observation ``[N, k, ...]``, or a flat observation whole."""
+        return obs if self.flat else obs[:, -1]
 
     def cut(self) -> None:
         """End every env's stream where it stands, as a truncation: the newest transition keeps its
@@ -248,7 +259,11 @@ class FrameReplay:
             live &= ~ended & self.is_transition[env, nxt]
         out = device if device is not None else self.device
         weight = None if self.tree is None else self._importance_weights(env, slot, beta)
-        batch = ReplayBatch(self.stacks(env, slot), self.action[env, slot].long(), reward, self.stacks(env, cur),
+        action = self.action[env, slot]
+        obs, next_obs = self.stacks(env, slot), self.stacks(env, cur)
+        if self.flat:
+            obs, next_obs = obs[:, 0], next_obs[:, 0]
+        batch = ReplayBatch(obs, action.long() if self.discrete_actions else action, reward, next_obs,
                             terminated, truncated, discount, torch.stack([env, slot], 1), weight)
         return ReplayBatch(*(x if x is None else x.to(out, non_blocking=True) for x in batch.__dict__.values()))
 

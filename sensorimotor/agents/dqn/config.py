@@ -52,6 +52,8 @@ class DQNConfig:
     hidden: int = 512
     life_loss_terminal: bool = True
     """Atari: a lost life ends the bootstrapped return during training (never at evaluation)."""
+    eval_epsilon: float = 0.001
+    """Epsilon of evaluation episodes (Machado et al. 2018; 0.05 as in Mnih et al. 2015)."""
     device: str = "cpu"
     """Where the networks learn (``cpu``, ``cuda``)."""
     bf16_trunk: bool = False
@@ -71,6 +73,7 @@ class DQNConfig:
         check(1 <= self.n_step <= 20, f"n_step must be between 1 and 20, got {self.n_step}.")
         check(0.0 < self.gamma <= 1.0, f"gamma must be in (0, 1], got {self.gamma}.")
         check(0.0 < self.tau <= 1.0, f"tau must be in (0, 1], got {self.tau}.")
+        check(0.0 <= self.eval_epsilon <= 1.0, f"eval_epsilon must be in [0, 1], got {self.eval_epsilon}.")
         check(0.0 <= self.epsilon_end <= self.epsilon_start <= 1.0,
               f"need 0 <= epsilon_end <= epsilon_start <= 1, got {self.epsilon_end}, {self.epsilon_start}.")
         check(self.buffer_size >= self.batch_size * 4, f"buffer_size {self.buffer_size} is too small for batch_size {self.batch_size}.")
@@ -118,4 +121,16 @@ Python overhead far more than its batch size. The learning rate is raised for th
 scaling from 1e-4 gives 2.8e-4). A starting point, not tuned: no GPU was lent to the session that wrote
 it (``benchmarks/dqn_atari.py --device cuda --num-envs 16 --batch-multiple 8`` times the same shape)."""
 
-PRESETS = {"atari": DQN_ATARI, "atari-gpu": DQN_ATARI_GPU, "bench": DQN_BENCH, "minatar": DQN_MINATAR}
+DQN_SMOKE = DQNConfig(total_steps=600, num_envs=2, buffer_size=2_000, learning_starts=200, batch_size=32,
+                      target_update_every=100, hidden=32, life_loss_terminal=False)
+"""A few seconds on any small task: for smoke tests, not for learning."""
+
+PRESETS = {"atari": DQN_ATARI, "atari-gpu": DQN_ATARI_GPU, "bench": DQN_BENCH, "minatar": DQN_MINATAR,
+           "smoke": DQN_SMOKE}
+
+
+def default_preset(env_id: str, backend: str | None = None) -> str:
+    """``minatar`` for MinAtar games, ``atari`` for everything else (the Atari settings)."""
+    from sensorimotor.envs.registry import spec
+
+    return "minatar" if "minatar" in spec(env_id).tags else "atari"

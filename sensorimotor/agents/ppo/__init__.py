@@ -1,6 +1,6 @@
 from sensorimotor.agents.ppo.agent import PPO
 from sensorimotor.agents.ppo.config import PPOConfig
-from sensorimotor.agents.ppo.presets import PRESETS, preset_for
+from sensorimotor.agents.ppo.presets import PRESETS, default_preset
 from sensorimotor.agents.ppo.recurrent import RecurrentPPO
 
 
@@ -10,4 +10,4 @@ def make_agent(config: PPOConfig, observation_space, action_space) -> PPO:
     return cls(config, observation_space, action_space)
 
 
-__all__ = ["PPO", "PPOConfig", "PRESETS", "RecurrentPPO", "make_agent", "preset_for"]
+__all__ = ["PPO", "PPOConfig", "PRESETS", "RecurrentPPO", "default_preset", "make_agent"]

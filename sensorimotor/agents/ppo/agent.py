@@ -37,9 +37,13 @@ class PPO:
         self.action_dtype = torch.float32 if self.model.continuous else torch.int64
         self._trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
         self.opt_state = adam_init(self._params())
-        self._update_step = _make_update_step(self.model, config)
+        self._build_steps()
+
+    def _build_steps(self) -> None:
+        """The minibatch update and the acting step, compiled when the config asks."""
+        self._update_step = _make_update_step(self.model, self.config)
         self._act = self._act_eager
-        if config.compile:
+        if self.config.compile:
             # For small networks the step is all per-op overhead: one graph with a C++ wrapper (no
             # Python between kernels) makes updates ~8x and acting ~5x faster than eager torch.
             options = {"cpp_wrapper": True}
@@ -62,6 +66,13 @@ class PPO:
     def end_episodes(self, done: torch.Tensor) -> None:
         """``done [N]``: these envs' episodes ended; their next observation starts a new one."""
 
+    def memory(self):
+        """Feed-forward PPO carries no memory."""
+        return None
+
+    def set_memory(self, memory) -> None:
+        """Feed-forward PPO carries no memory."""
+
     def record_step(self, t: int, storage: RolloutStorage, terminated, truncated, info) -> None:
         """Called by the runner after step t is stored; feed-forward PPO needs nothing more."""
 
@@ -69,6 +80,14 @@ class PPO:
     def act(self, obs: torch.Tensor, deterministic: bool = False):
         """``obs [N, obs_dim] -> (actions [N, ...], log_probs [N], values [N])``."""
         return self._act(obs, deterministic)
+
+    @torch.inference_mode()
+    def predict(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
+        """``obs [N, ...] -> actions [N, ...]`` (the Gaussian's mean or the argmax when deterministic)."""
+        return self.act(obs, deterministic)[0]
+
+    def export_module(self) -> torch.nn.Module:
+        return self.model
 
     def _act_eager(self, obs: torch.Tensor, deterministic: bool):
         action_params, values = self.model(obs)
@@ -148,11 +167,14 @@ class PPO:
                             "another env or network size?") from None
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.weights(), "optimizer": self.opt_state}
+        """``{"weights", "optimizer"}``: model weights and the Adam moments and step."""
+        return {"weights": self.weights(), "optimizer": self.opt_state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.load_weights(state["model"])
-        self.opt_state = state["optimizer"]
+        self.load_weights(state["weights"])
+        if "optimizer" in state:  # absent when only a policy is loaded (evaluate, export)
+            self.opt_state = {k: (v if k == "step" else {n: t.to(self.device) for n, t in v.items()})
+                              for k, v in state["optimizer"].items()}
 
     def _params(self) -> dict[str, torch.Tensor]:
         named = dict(self.model.named_parameters())

@@ -146,16 +146,12 @@ ENV_PRESETS: dict[str, str] = {
 }
 
 
-def preset_for(env_id: str, name: str | None, backend: str | None = None) -> tuple[str, PPOConfig]:
-    """The named preset; when ``name`` is None, ``mjx`` for the mjx backend on a CUDA machine, else the
-    env's own preset, else ``default``."""
-    from sensorimotor.errors import UserError
-
-    if name is None and backend == "mjx":
+def default_preset(env_id: str, backend: str | None = None) -> str:
+    """The preset an env trains with when the user names none: ``mjx`` for the mjx backend on a CUDA
+    machine, else the env's own (``ENV_PRESETS``), else ``default``."""
+    if backend == "mjx":
         import torch
 
-        name = "mjx" if torch.cuda.is_available() else None  # thousands of envs need the GPU
-    name = name or ENV_PRESETS.get(env_id, "default")
-    if name not in PRESETS:
-        raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
-    return name, PRESETS[name]
+        if torch.cuda.is_available():  # thousands of envs need the GPU
+            return "mjx"
+    return ENV_PRESETS.get(env_id, "default")

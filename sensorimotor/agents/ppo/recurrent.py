@@ -29,15 +29,16 @@ class RecurrentPPO(PPO):
     """
 
     def __init__(self, config: PPOConfig, observation_space: gym.Space, action_space: gym.Space):
-        # The feed-forward update graph does not apply; the recurrent one is built below.
-        super().__init__(_eager(config), observation_space, action_space)
-        self.config = config
-        self._update_step = _make_recurrent_update_step(self.model, config)
+        super().__init__(config, observation_space, action_space)
+        self.reset_state(config.num_envs)
+
+    def _build_steps(self) -> None:
+        """The recurrent update and acting step (the feed-forward ones do not apply and are never built)."""
+        self._update_step = _make_recurrent_update_step(self.model, self.config)
         self._act_step = self._act_step_eager
-        if config.compile:
+        if self.config.compile:
             self._act_step = compile_or_eager(self._act_step_eager, fullgraph=True, dynamic=False,
                                               options={"cpp_wrapper": True})
-        self.reset_state(config.num_envs)
 
     def _make_model(self, obs_shape: tuple[int, ...], action_space: gym.Space) -> RecurrentActorCritic:
         c = self.config
@@ -52,6 +53,16 @@ class RecurrentPPO(PPO):
 
     def end_episodes(self, done: torch.Tensor) -> None:
         self._starts = self._starts | done.to(self.device, torch.bool)
+
+    def memory(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(state [N, S], starts [N])``: the cores' state and which envs start fresh at the next act."""
+        return self._state, self._starts
+
+    def set_memory(self, memory) -> None:
+        if memory is None:
+            self.reset_state(self._state.shape[0])
+        else:
+            self._state, self._starts = memory
 
     @torch.inference_mode()
     def act(self, obs: torch.Tensor, deterministic: bool = False):
@@ -99,12 +110,6 @@ class RecurrentPPO(PPO):
         L = c.sequence_length
         for batch, initial in sequence_minibatches(data, storage.states, L, c.batch_size // L):
             yield batch, initial
-
-
-def _eager(config: PPOConfig) -> PPOConfig:
-    from dataclasses import replace
-
-    return replace(config, compile=False)
 
 
 def _make_recurrent_update_step(model: RecurrentActorCritic, c: PPOConfig):

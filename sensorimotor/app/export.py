@@ -1,4 +1,5 @@
-"""``export``: a run's last checkpoint as a deployable policy (ONNX, TorchScript) and a manifest."""
+"""``export``: a run's last checkpoint, of any agent, as a deployable policy (ONNX, TorchScript) and a
+manifest."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import numpy as np
 import torch
 import tyro
 
-from sensorimotor.agents.trained_run import load_trained_run
-from sensorimotor.envs.wrappers import NormalizeObservation
+from sensorimotor.agents.env_builder import normalizers
+from sensorimotor.app.loading import load_run
 from sensorimotor.errors import UserError, check
 from sensorimotor.policies.export import ExportedPolicy, save_onnx, save_torchscript, write_manifest
 
@@ -21,7 +22,7 @@ FORMATS = ("onnx", "torchscript")
 
 @dataclass(frozen=True)
 class ExportArgs:
-    """Export the last checkpoint of a run directory to ``<run>/export/``."""
+    """Export the last checkpoint of a run directory (any agent) to ``<run>/export/``."""
 
     run_dir: tyro.conf.Positional[str]
     formats: tuple[str, ...] = FORMATS
@@ -39,49 +40,44 @@ class ExportArgs:
     server refuses a policy whose hash differs."""
 
 
-@dataclass
-class _Loaded:
-    """What export needs from a run, whatever agent trained it."""
-
-    env_id: str
-    step: int
-    checkpoint: str
-    model: torch.nn.Module
-    """``ActorCritic`` / ``RecurrentActorCritic`` (PPO) or ``QNetwork`` (DQN: greedy = argmax Q)."""
-    env: object
-    frame_stack: int | None
-    norm: NormalizeObservation | None
-
-
 def export(args: ExportArgs) -> dict:
     """Writes the policy files and ``manifest.json``; returns the manifest."""
     unknown = [f for f in args.formats if f not in FORMATS]
     check(not unknown, f"unknown export format {unknown[0] if unknown else ''!r}; choose from {', '.join(FORMATS)}.")
     check(args.frame_stack in ("inside", "caller"), f"--frame-stack must be 'inside' or 'caller', got {args.frame_stack!r}.")
-    run = _load(args.run_dir)
+    loaded = load_run(args.run_dir)
+    try:
+        return _export(args, loaded)
+    finally:
+        loaded.env.close()
+
+
+def _export(args: ExportArgs, run) -> dict:
+    env_id, frame_stack = run.run.env, run.env.metadata.get("frame_stack")
+    model = run.agent.export_module()
+    norm = normalizers(run.env).get("obs_norm")
     obs_space, action_space = run.env.single_observation_space, run.env.single_action_space
     continuous = isinstance(action_space, gym.spaces.Box)
     pixels = obs_space.dtype == np.uint8
-    stack_inside = bool(run.frame_stack) and run.frame_stack > 1 and args.frame_stack == "inside"
+    stack_inside = bool(frame_stack) and frame_stack > 1 and args.frame_stack == "inside"
     # What the model sees per step, and what one new frame of it is.
     frame_shape = tuple(obs_space.shape)
     if stack_inside:
-        frame_shape = (obs_space.shape[0] // run.frame_stack, *obs_space.shape[1:])
+        frame_shape = (obs_space.shape[0] // frame_stack, *obs_space.shape[1:])
     check(args.camera_size is None or (pixels and len(obs_space.shape) == 3),
-          f"--camera-size is for pixel policies; {run.env_id} observes {tuple(obs_space.shape)} {obs_space.dtype}.")
-    check(args.camera_size is None or (frame_shape[0] in (1, 3) and not (run.frame_stack and not stack_inside)),
-          f"--camera-size needs a policy that sees one gray or RGB image per step; {run.env_id} observes "
-          f"{tuple(obs_space.shape)} ({'a stack of frames: export with --frame-stack inside' if run.frame_stack else 'object channels: feed it the native observation'}).")
+          f"--camera-size is for pixel policies; {env_id} observes {tuple(obs_space.shape)} {obs_space.dtype}.")
+    check(args.camera_size is None or (frame_shape[0] in (1, 3) and not (frame_stack and not stack_inside)),
+          f"--camera-size needs a policy that sees one gray or RGB image per step; {env_id} observes "
+          f"{tuple(obs_space.shape)} ({'a stack of frames: export with --frame-stack inside' if frame_stack else 'object channels: feed it the native observation'}).")
     check(args.camera_size is None or min(args.camera_size) > 0, f"--camera-size must be positive, got {args.camera_size}.")
     camera = (frame_shape, tuple(args.camera_size)) if args.camera_size else None
-    norm = run.norm
     policy = ExportedPolicy(
-        run.model.cpu(),
+        model.cpu(),
         obs_mean=None if norm is None else norm.stats.mean.cpu(),
         obs_var=None if norm is None else norm.stats.var.cpu(),
         obs_clip=10.0 if norm is None else norm.clip, obs_eps=1e-8 if norm is None else norm.eps,
         action_low=action_space.low if continuous else None, action_high=action_space.high if continuous else None,
-        camera=camera, frame_stack=run.frame_stack if stack_inside else None,
+        camera=camera, frame_stack=frame_stack if stack_inside else None,
     )
     out_dir = os.path.join(args.run_dir, "export")
     os.makedirs(out_dir, exist_ok=True)
@@ -96,12 +92,12 @@ def export(args: ExportArgs) -> dict:
     obs_input = {"shape": ["batch", *input_shape], "dtype": "uint8" if pixels else "float32",
                  "units": _obs_units(pixels, camera), "layout": "camera_hwc" if camera else "native",
                  "normalized_inside": norm is not None or pixels}
-    if run.frame_stack:
-        obs_input["frame_stack"] = {"frames": run.frame_stack, "order": "oldest first, the newest frame last",
+    if frame_stack:
+        obs_input["frame_stack"] = {"frames": frame_stack, "order": "oldest first, the newest frame last",
                                     "episode_start": "zeros in place of the frames before the episode's first",
                                     "inside": stack_inside}
     manifest = {
-        "env": run.env_id,
+        "env": env_id,
         "step": run.step,
         "checkpoint": os.path.relpath(run.checkpoint, args.run_dir),
         "files": files,
@@ -111,39 +107,21 @@ def export(args: ExportArgs) -> dict:
         "control_period_s": _control_period(run.env),
         "robot_spec_hash": None,
     }
-    manifest.update(_robot_spec(args.robot_spec, run.env_id))
+    manifest.update(_robot_spec(args.robot_spec, env_id))
     if policy.stateful:
         state = {"shape": ["batch", *policy.state_shape(frame_shape)], "dtype": "float32",
                  "reset": "feed zeros at an episode start, else the previous call's next_state"}
         if stack_inside:
-            state["holds"] = f"the {run.frame_stack - 1} frames before obs, oldest first, 0-255"
+            state["holds"] = f"the {frame_stack - 1} frames before obs, oldest first, 0-255"
         manifest["inputs"]["state"] = state
         manifest["outputs"]["next_state"] = dict(state)
     if policy.recurrent:
-        core = run.model.actor_core
+        core = model.actor_core
         manifest["recurrent"] = {"cell": core.kind, "layers": core.layers, "hidden": core.hidden,
                                  "layout": "h of each layer, then c of each layer (LSTM)" if core.kind == "lstm"
                                  else "h of each layer"}
     write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
-    run.env.close()
     return manifest
-
-
-def _load(run_dir: str) -> _Loaded:
-    config_path = os.path.join(run_dir, "config.json")
-    agent = json.load(open(config_path)).get("agent") if os.path.isfile(config_path) else None
-    if agent == "dqn":
-        from sensorimotor.agents.dqn.evaluation import load_dqn_run
-        from sensorimotor.envs import make_vec
-
-        train_args, dqn, state, checkpoint = load_dqn_run(run_dir)
-        dqn.q.use_channels_last(False)  # export traces the plain NCHW graph
-        env = make_vec(train_args.env, 1, backend="sync")  # spaces and control period; frames as trained
-        return _Loaded(train_args.env, int(state["step"]), checkpoint, dqn.q, env,
-                       env.metadata.get("frame_stack"), None)
-    run = load_trained_run(run_dir)  # PPO, or the one-line error for anything else
-    norm = run.env.find(NormalizeObservation) if hasattr(run.env, "find") else None
-    return _Loaded(run.train_args.env, int(run.state["step"]), run.checkpoint, run.agent.model, run.env, None, norm)
 
 
 def _obs_units(pixels: bool, camera) -> str:

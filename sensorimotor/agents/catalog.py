@@ -1,0 +1,31 @@
+"""The built-in agents, one registry entry each (see ``agents/registry.py``)."""
+
+from __future__ import annotations
+
+from sensorimotor.agents import dqn, ppo, sac
+from sensorimotor.agents.env_builder import build_env
+from sensorimotor.agents.registry import AgentSpec, register_agent
+
+register_agent(AgentSpec(
+    name="ppo", config_type=ppo.PPOConfig, presets=ppo.PRESETS, default_preset=ppo.default_preset,
+    build=ppo.make_agent, make_env=build_env, runner="on_policy",
+    summary="PPO (Schulman et al. 2017): MLP, Nature-CNN pixels, or LSTM/GRU memory (recurrent PPO).",
+    smoke_env="CartPole-v1",
+))
+
+register_agent(AgentSpec(
+    name="dqn", config_type=dqn.DQNConfig, presets=dqn.PRESETS, default_preset=dqn.default_preset,
+    build=dqn.DQN, make_env=dqn.make_env, runner="off_policy",
+    summary="DQN (Mnih et al. 2015) with double, dueling, n-step and prioritized replay; discrete actions.",
+    smoke_env="CartPole-v1",
+    run_defaults={"env": "ALE/Pong-v5", "checkpoint_every": 250_000},
+    evaluation_protocol=dqn.evaluation_protocol, deterministic_evaluation=False,
+))
+
+register_agent(AgentSpec(
+    name="sac", config_type=sac.SACConfig, presets=sac.PRESETS, default_preset=sac.default_preset,
+    build=sac.SAC, make_env=sac.make_env, runner="off_policy",
+    summary="SAC (Haarnoja et al. 2018): continuous control, twin critics, learned entropy coefficient.",
+    smoke_env="Pendulum-v1",
+    run_defaults={"env": "Pendulum-v1", "checkpoint_every": 50_000}, threads=sac.training_threads,
+))

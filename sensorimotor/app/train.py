@@ -1,0 +1,82 @@
+"""``train`` and ``--resume`` for any registered agent: one flow from a config to a run directory."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from sensorimotor.agents.off_policy_runner import OffPolicyRunner
+from sensorimotor.agents.on_policy_runner import OnPolicyRunner
+from sensorimotor.agents.registry import AgentSpec, agent_spec
+from sensorimotor.app.checkpointing import load_agent_checkpoint, restore_replay, save_run_checkpoint
+from sensorimotor.app.run_dir import RunArgs, RunDir
+from sensorimotor.errors import check
+from sensorimotor.utils.logging import MetricsLogger
+from sensorimotor.utils.seeding import seed_everything
+from sensorimotor.utils.threads import intra_op_threads
+
+RUNNERS = {"on_policy": OnPolicyRunner, "off_policy": OffPolicyRunner}
+
+
+def train(agent: str, run: RunArgs, config: Any, env=None) -> str:
+    """Train agent ``agent`` with ``config`` as ``run`` says (or resume ``run.resume``); returns the run
+    directory. ``env``: a VecEnv the caller built (the Python API), instead of one built from ``run.env``."""
+    if run.resume:
+        return resume(run.resume)
+    spec = agent_spec(agent)
+    config.validate()
+    check(run.checkpoint_every > 0, f"checkpoint_every must be positive, got {run.checkpoint_every}.")
+    run_dir = RunDir(run.run_dir or RunDir.default_path(spec.name, run.env, run.seed))
+    run = replace(run, run_dir=run_dir.path)
+    return _train(spec, run, config, run_dir, checkpoint=None, env=env)
+
+
+def resume(path: str) -> str:
+    """Continue the run in ``path`` from its last complete checkpoint, with its saved settings."""
+    run_dir = RunDir(path)
+    spec, run, config = run_dir.read()
+    config.validate()
+    return _train(spec, run, config, run_dir, checkpoint=run_dir.checkpoint())
+
+
+def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoint: str | None, env=None) -> str:
+    seed_everything(run.seed)
+    own_env = env is None  # an env the caller built stays open for the caller
+    env = spec.make_env(run.env, config, backend=run.backend) if own_env else env
+    threads = torch.get_num_threads()
+    # Before the agent is built: its initial weights (orthogonal init runs a QR) differ in the last bits
+    # with the thread count, and the CartPole LSTM learning test is sensitive to that.
+    obs_shape = tuple(env.single_observation_space.shape)
+    torch.set_num_threads(spec.threads(obs_shape, config) if spec.threads else intra_op_threads(obs_shape, config.device))
+    try:
+        agent = spec.build(config, env.single_observation_space, env.single_action_space)
+        saved = run_dir.write_config(spec.name, run, config)
+        step = 0
+        if checkpoint is not None:
+            step = int(load_agent_checkpoint(checkpoint, spec.name, agent, env, training=True)["step"])
+            print(f"resuming {run_dir.path} from step {step} ({checkpoint})")
+        logger = MetricsLogger(run_dir.path, saved, use_wandb=run.wandb,
+                               resume_step=step if checkpoint is not None else None)
+        runner = None
+
+        def save(at: int) -> None:
+            replay = runner.replay if spec.runner == "off_policy" and run.save_replay else None
+            save_run_checkpoint(run_dir.path, at, spec.name, agent, env, replay)
+
+        # A resumed run continues with fresh episodes: reseed so it does not replay the first ones.
+        runner = RUNNERS[spec.runner](agent, env, logger, save, run.checkpoint_every, step, seed=run.seed + step,
+                                      progress_bar=run.progress)
+        if checkpoint is not None and spec.runner == "off_policy":
+            restore_replay(runner, checkpoint, run_dir.path, step)
+        try:
+            runner.learn()
+        finally:
+            logger.close()
+    finally:
+        if own_env:
+            env.close()
+        torch.set_num_threads(threads)  # the caller's setting, for in-process use
+    return run_dir.path
+

@@ -1,0 +1,100 @@
+"""One pipeline for every registered agent: the same test runs over the agent registry, so an agent is
+tested the moment it is registered. Each trains its ``smoke`` preset on its ``smoke_env`` through the
+CLI, then: the update changed the parameters, a resumed run continues the step count, the loaded
+policy acts as the trained one, the exported ONNX graph acts as the eager agent, and the Python API
+loads the run."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from sensorimotor.agents.env_builder import normalizers
+from sensorimotor.agents.registry import agent_spec, list_agents
+from sensorimotor.app import api
+from sensorimotor.app.loading import load_run
+from sensorimotor.utils.checkpoint import list_checkpoints, load_checkpoint
+from tests.helpers import run_cli
+
+
+def test_the_registry_lists_the_built_in_agents_with_complete_entries():
+    assert {"ppo", "dqn", "sac"} <= set(list_agents())
+    for name in list_agents():
+        spec = agent_spec(name)
+        assert "smoke" in spec.presets and spec.summary and spec.runner in ("on_policy", "off_policy")
+        spec.presets["smoke"].validate()
+
+
+@pytest.mark.parametrize("name", list_agents())
+def test_train_resume_evaluate_export_for_every_agent(tmp_path, name):
+    spec = agent_spec(name)
+    run_dir = str(tmp_path / name)
+    total = spec.presets["smoke"].total_steps
+    result = run_cli("train", name, "--env", spec.smoke_env, "--preset", "smoke", "--run-dir", run_dir,
+                     "--checkpoint-every", str(total // 2), "--no-progress")
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = json.load(open(os.path.join(run_dir, "config.json")))
+    assert saved["agent"] == name and saved[name]["total_steps"] == total
+
+    # The update changed the parameters: the first and last checkpoints differ in every weight tensor
+    # that trains (targets and normalizers aside).
+    first, last = list_checkpoints(run_dir)[0], list_checkpoints(run_dir)[-1]
+    w0, _ = load_checkpoint(first)
+    w1, state = load_checkpoint(last)
+    assert state["step"] >= total and state["agent"] == name
+    assert sum(not torch.equal(w0[k], w1[k]) for k in w1) >= len(w1) // 2, "most weights should have moved"
+
+    # Resume continues the step count (the run asks for more steps than it took).
+    saved[name]["total_steps"] = 2 * total
+    json.dump(saved, open(os.path.join(run_dir, "config.json"), "w"))
+    result = run_cli("train", "--resume", run_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"from step {state['step']}" in result.stdout
+    rows = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
+    assert rows[-1]["step"] >= 2 * total and [r["step"] for r in rows] == sorted(r["step"] for r in rows)
+
+    # Evaluate and export through the one path; the exported graph acts as the eager agent.
+    result = run_cli("evaluate", run_dir, "--episodes", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout)["agent"] == name
+    result = run_cli("export", run_dir, "--formats", "onnx", "--robot-spec", "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    _exported_matches_eager(run_dir)
+
+    # The Python API loads the same run and acts as the loaded agent does.
+    policy = api.load(run_dir)
+    run = load_run(run_dir)
+    obs = run.env.reset(seed=3)
+    expected = run.agent.predict(obs, deterministic=True)
+    action, _ = policy.predict(_raw(run, obs).numpy())
+    run.env.close()
+    policy.close()
+    np.testing.assert_allclose(np.asarray(action, dtype=np.float64), expected.cpu().numpy().astype(np.float64),
+                               atol=1e-5)
+
+
+def _raw(run, obs):
+    """The env's raw observation behind ``obs`` (which a normalizer may have scaled)."""
+    norm = normalizers(run.env).get("obs_norm")
+    if norm is None:
+        return obs
+    return obs * torch.sqrt(norm.stats.var.float() + norm.eps) + norm.stats.mean.float()
+
+
+def _exported_matches_eager(run_dir):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    run = load_run(run_dir, num_envs=4)
+    obs = run.env.reset(seed=1)
+    eager, raw = [], []
+    for _ in range(20):
+        action = run.agent.predict(obs, deterministic=True)
+        eager.append(action.cpu().numpy())
+        raw.append(_raw(run, obs).cpu().numpy().astype(np.float32))
+        obs = run.env.step(action)[0]
+    run.env.close()
+    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
+    exported = [session.run(None, {"obs": o})[0] for o in raw]
+    np.testing.assert_allclose(np.concatenate(exported).astype(np.float64), np.concatenate(eager).astype(np.float64),
+                               atol=1e-4)
