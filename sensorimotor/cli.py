@@ -23,9 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - only the hardware errors a user can fix are caught below
+        if not isinstance(exc, _hardware_errors()):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: the last complete checkpoint is kept; continue with --resume RUN_DIR", file=sys.stderr)
         return 130
+
+
+def _hardware_errors() -> tuple[type, ...]:
+    """The hardware layer's errors that say what a user should fix (a bad or unreachable address, a
+    refused session, a camera or a policy file that will not open). Only modules already imported are
+    asked, so the check itself never imports pyzmq or onnxruntime."""
+    names = {"sensorimotor.hardware.transport": ("TransportError",),
+             "sensorimotor.hardware.client": ("RobotUnreachable", "RobotRefused"),
+             "sensorimotor.hardware.robot": ("RobotError",), "sensorimotor.hardware.camera": ("CameraError",),
+             "sensorimotor.hardware.policy": ("PolicyLoadError",)}
+    return tuple(getattr(sys.modules[module], name) for module, found in names.items() if module in sys.modules
+                 for name in found)
 
 
 def _stop_on_sigterm() -> None:
@@ -151,11 +168,11 @@ def _evaluate(argv: list[str]) -> int:
 def _export(argv: list[str]) -> int:
     import tyro
 
-    from sensorimotor.app.export import ExportArgs, export
+    from sensorimotor.app.export import ExportArgs, export, export_dir
 
     args = tyro.cli(ExportArgs, args=argv, prog="sensorimotor export")
     manifest = export(args)
-    print(json.dumps({"export": f"{args.run_dir}/export", "files": manifest["files"]}, indent=2))
+    print(json.dumps({"export": export_dir(args), "files": manifest["files"]}, indent=2))
     return 0
 
 

@@ -53,6 +53,23 @@ class Agent(Protocol):
         (continuous, clamped there to the bounds) or one score per discrete action (argmax there)."""
 
 
+class Memoryless:
+    """The memory methods of an agent that keeps none between steps (feed-forward policies; a frame
+    stack is the env's, not the agent's)."""
+
+    def reset_state(self, num_envs: int) -> None:
+        """Nothing to forget."""
+
+    def end_episodes(self, done: torch.Tensor) -> None:
+        """Nothing to reset."""
+
+    def memory(self) -> None:
+        return None
+
+    def set_memory(self, memory: Any) -> None:
+        """Nothing to restore."""
+
+
 class OnPolicyLearner(Agent, Protocol):
     """What ``OnPolicyRunner`` adds: a rollout storage and an update over it."""
 

@@ -66,10 +66,10 @@ class OnPolicyRunner:
             next_obs, rewards, terminated, truncated, info = self.env.step(actions)
             self.storage.add(t, obs, actions, log_probs, values, rewards, terminated, truncated, info["final_obs"])
             self.agent.record_step(t, self.storage, terminated, truncated, info)
-            done = terminated | truncated
+            end = info.get("episode_end", terminated | truncated)  # whole episodes (see envs/core.py)
             self._episode_sum += info["episode_return"].sum()
             self._episode_length_sum += info["episode_length"].sum()
-            self._episode_count += done.sum()
+            self._episode_count += end.sum()
             obs = next_obs
         return obs
 

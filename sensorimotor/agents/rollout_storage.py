@@ -14,15 +14,15 @@ class RolloutStorage:
 
     def __init__(
         self, n_steps: int, num_envs: int, obs_shape: tuple[int, ...], action_shape: tuple[int, ...],
-        action_dtype: torch.dtype, device: torch.device,
+        action_dtype: torch.dtype, device: torch.device, obs_dtype: torch.dtype = torch.float32,
     ):
         T, N = n_steps, num_envs
 
         def zeros(*shape, dtype=torch.float32):
             return torch.zeros(shape, dtype=dtype, device=device)
 
-        self.obs = zeros(T, N, *obs_shape)
-        self.next_obs = zeros(T, N, *obs_shape)
+        self.obs = zeros(T, N, *obs_shape, dtype=obs_dtype)
+        self.next_obs = zeros(T, N, *obs_shape, dtype=obs_dtype)
         self.actions = zeros(T, N, *action_shape, dtype=action_dtype)
         self.log_probs = zeros(T, N)
         self.values = zeros(T, N)
@@ -50,8 +50,9 @@ class RecurrentRolloutStorage(RolloutStorage):
     begins from ``states[t]`` as it is.
     """
 
-    def __init__(self, n_steps: int, num_envs: int, obs_shape, action_shape, action_dtype, device, state_size: int):
-        super().__init__(n_steps, num_envs, obs_shape, action_shape, action_dtype, device)
+    def __init__(self, n_steps: int, num_envs: int, obs_shape, action_shape, action_dtype, device, state_size: int,
+                 obs_dtype: torch.dtype = torch.float32):
+        super().__init__(n_steps, num_envs, obs_shape, action_shape, action_dtype, device, obs_dtype)
         self.states = torch.zeros(n_steps, num_envs, state_size, device=device)
         self.episode_starts = torch.zeros(n_steps, num_envs, dtype=torch.bool, device=device)
         self.next_values = torch.zeros(n_steps, num_envs, device=device)

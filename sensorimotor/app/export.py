@@ -1,11 +1,12 @@
-"""``export``: a run's last checkpoint, of any agent, as a deployable policy (ONNX, TorchScript) and a
-manifest."""
+"""``export``: a run's last checkpoint, of any agent, or a Stable-Baselines3 model zip, as a deployable
+policy (ONNX, TorchScript) and a manifest."""
 
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -22,15 +23,19 @@ FORMATS = ("onnx", "torchscript")
 
 @dataclass(frozen=True)
 class ExportArgs:
-    """Export the last checkpoint of a run directory (any agent) to ``<run>/export/``."""
+    """Export the last checkpoint of a run directory (any agent) to ``<run>/export/``, or an SB3 model
+    zip (PPO, A2C, SAC, TD3, DQN; MLP or CNN policy) to ``<zip without .zip>-export/``."""
 
     run_dir: tyro.conf.Positional[str]
-    formats: tuple[str, ...] = FORMATS
+    """A run directory, or an SB3 model ``.zip``."""
+    env: str | None = None
+    """SB3 models: the registered env id the model was trained on (for the manifest and robot spec)."""
+    formats: tuple[Literal["onnx", "torchscript"], ...] = FORMATS
     """Any of ``onnx`` (needs the ``onnx`` extra) and ``torchscript``."""
     camera_size: tuple[int, int] | None = None
     """Pixel policies: (height, width) of the deploy camera; the graph then takes RGB frames of that
     size, channels last, and does grayscale and resize inside."""
-    frame_stack: str = "inside"
+    frame_stack: Literal["inside", "caller"] = "inside"
     """Policies trained on a stack of frames (DQN on Atari): ``inside`` (the graph takes one frame and
     carries the earlier ones as its state, zeros at an episode start) or ``caller`` (the graph takes
     the whole stack, oldest frame first)."""
@@ -45,18 +50,69 @@ def export(args: ExportArgs) -> dict:
     unknown = [f for f in args.formats if f not in FORMATS]
     check(not unknown, f"unknown export format {unknown[0] if unknown else ''!r}; choose from {', '.join(FORMATS)}.")
     check(args.frame_stack in ("inside", "caller"), f"--frame-stack must be 'inside' or 'caller', got {args.frame_stack!r}.")
+    if args.run_dir.endswith(".zip") and os.path.isfile(args.run_dir):
+        return _export(args, _sb3_source(args))
     loaded = load_run(args.run_dir)
     try:
-        return _export(args, loaded)
+        source = PolicySource(
+            env_id=loaded.run.env, model=loaded.agent.export_module(), obs_space=loaded.env.single_observation_space,
+            action_space=loaded.env.single_action_space, norm=normalizers(loaded.env).get("obs_norm"),
+            frame_stack=loaded.env.metadata.get("frame_stack"), step=loaded.step,
+            checkpoint=os.path.relpath(loaded.checkpoint, args.run_dir), control_period=_control_period(loaded.env),
+            out_dir=export_dir(args))
+        return _export(args, source)
     finally:
         loaded.env.close()
 
 
-def _export(args: ExportArgs, run) -> dict:
-    env_id, frame_stack = run.run.env, run.env.metadata.get("frame_stack")
-    model = run.agent.export_module()
-    norm = normalizers(run.env).get("obs_norm")
-    obs_space, action_space = run.env.single_observation_space, run.env.single_action_space
+def export_dir(args: ExportArgs) -> str:
+    """``<run>/export`` for a run directory, ``<model>-export`` beside an SB3 zip."""
+    if args.run_dir.endswith(".zip"):
+        return args.run_dir.removesuffix(".zip") + "-export"
+    return os.path.join(args.run_dir, "export")
+
+
+@dataclass
+class PolicySource:
+    """What export needs of a trained policy, wherever it was trained."""
+
+    env_id: str
+    model: torch.nn.Module
+    obs_space: gym.Space
+    action_space: gym.Space
+    norm: Any
+    """The frozen observation normalizer, or None."""
+    frame_stack: int | None
+    step: int
+    checkpoint: str
+    control_period: float | None
+    out_dir: str
+
+
+def _sb3_source(args: ExportArgs) -> PolicySource:
+    from sensorimotor.app.sb3_interop import SB3Actor, load_sb3_model
+    from sensorimotor.envs import make_vec
+
+    check(args.env is not None, f"exporting the SB3 model {args.run_dir} needs --env ID: the registered env it was "
+          "trained on (for the manifest's env, control period and robot spec).")
+    model = load_sb3_model(args.run_dir)
+    env = make_vec(args.env, 1, backend="sync")
+    try:
+        ours = tuple(env.single_observation_space.shape)
+        check(ours == tuple(model.observation_space.shape), f"the SB3 model observes {model.observation_space.shape}, "
+              f"{args.env} gives {ours}: give the env it was trained on.")
+        frame_stack, period = env.metadata.get("frame_stack"), _control_period(env)
+    finally:
+        env.close()
+    return PolicySource(env_id=args.env, model=SB3Actor(model), obs_space=model.observation_space,
+                        action_space=model.action_space, norm=None, frame_stack=frame_stack, step=int(model.num_timesteps),
+                        checkpoint=os.path.basename(args.run_dir), control_period=period,
+                        out_dir=export_dir(args))
+
+
+def _export(args: ExportArgs, source: PolicySource) -> dict:
+    env_id, frame_stack, model, norm = source.env_id, source.frame_stack, source.model, source.norm
+    obs_space, action_space = source.obs_space, source.action_space
     continuous = isinstance(action_space, gym.spaces.Box)
     pixels = obs_space.dtype == np.uint8
     stack_inside = bool(frame_stack) and frame_stack > 1 and args.frame_stack == "inside"
@@ -79,7 +135,7 @@ def _export(args: ExportArgs, run) -> dict:
         action_low=action_space.low if continuous else None, action_high=action_space.high if continuous else None,
         camera=camera, frame_stack=frame_stack if stack_inside else None,
     )
-    out_dir = os.path.join(args.run_dir, "export")
+    out_dir = source.out_dir
     os.makedirs(out_dir, exist_ok=True)
     input_shape = (*args.camera_size, 3) if camera else frame_shape
     example = policy.example_inputs(input_shape, dtype=torch.uint8 if pixels else torch.float32,
@@ -98,13 +154,13 @@ def _export(args: ExportArgs, run) -> dict:
                                     "inside": stack_inside}
     manifest = {
         "env": env_id,
-        "step": run.step,
-        "checkpoint": os.path.relpath(run.checkpoint, args.run_dir),
+        "step": source.step,
+        "checkpoint": source.checkpoint,
         "files": files,
         "inputs": {"obs": obs_input},
         "outputs": {"action": _action_layout(action_space)},
         "recurrent": None,
-        "control_period_s": _control_period(run.env),
+        "control_period_s": source.control_period,
         "robot_spec_hash": None,
     }
     manifest.update(_robot_spec(args.robot_spec, env_id))

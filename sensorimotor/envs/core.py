@@ -11,7 +11,18 @@ All inputs and outputs are torch tensors on ``device``:
   observation of the episode, which truncated episodes bootstrap from. Keeping it dense lets the
   learner value every next state in one batched call.
 - ``info["episode_return"]`` (float32 ``[N]``) and ``info["episode_length"]`` (int64 ``[N]``) hold the
-  finished episodes' raw (unnormalized) statistics where ``terminated | truncated``, zero elsewhere.
+  finished episodes' raw (unnormalized) statistics where the episode ended, zero elsewhere: the sum
+  of the raw rewards of the episode, and its number of steps.
+
+Optional entries and metadata (backends that have them):
+
+- ``info["episode_end"]`` bool ``[N]``: where a whole episode ended, when that differs from
+  ``terminated | truncated``. The ``ale`` backend with ``life_loss_terminal=True`` terminates at each
+  lost life (a bootstrap cut for DQN) while the game, and its statistics, go on to game over.
+  Consumers count episodes by ``info.get("episode_end", terminated | truncated)``.
+- ``info["lives"]`` int64 ``[N]``: lives left (Atari).
+- ``metadata["frame_stack"] = k``: the observation's leading axis holds the last ``k`` frames, oldest
+  first (zeros before an episode's first frame), so a replay can store one frame per step.
 """
 
 from __future__ import annotations

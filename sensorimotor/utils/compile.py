@@ -8,7 +8,10 @@ from typing import Callable
 
 def compile_or_eager(fn: Callable, **compile_kwargs) -> Callable:
     """``torch.compile(fn, **compile_kwargs)``; if compiling fails (dynamo or inductor raise, e.g. no
-    C++ compiler), warn once and run ``fn`` eagerly from then on. Errors of ``fn`` itself propagate."""
+    C++ compiler), warn once and run ``fn`` eagerly from then on. Errors of ``fn`` itself propagate as
+    eager torch raises them: Dynamo wraps an error it meets while tracing ``fn`` (a shape mismatch in
+    the caller's tensors) in ``TorchRuntimeError``; that one is the function's, not the compiler's, so
+    ``fn`` runs eagerly once to raise it in torch's own words, and compiling stays on."""
     import torch
 
     # Dynamo keys its cache by code object: every agent built in one process (tests, sweeps, evaluating
@@ -24,6 +27,8 @@ def compile_or_eager(fn: Callable, **compile_kwargs) -> Callable:
         except Exception as exc:  # noqa: BLE001 - filtered just below
             if current[0] is fn or not type(exc).__module__.startswith(("torch._dynamo", "torch._inductor")):
                 raise
+            if isinstance(exc, torch._dynamo.exc.TorchRuntimeError):
+                return fn(*args, **kwargs)  # the function's own error, raised eagerly
             first_line = (str(exc).strip().splitlines() or [""])[0][:200]
             warnings.warn(f"torch.compile failed ({type(exc).__name__}: {first_line}); running eagerly "
                           "(about 4x slower updates). Pass --ppo.no-compile to skip the attempt.", stacklevel=2)

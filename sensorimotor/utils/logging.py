@@ -8,9 +8,26 @@ import os
 from typing import Any
 
 
+# TensorBoard and wandb tags are grouped as CleanRL and rsl_rl users know them: ``charts/`` (episodes,
+# schedules, replay), ``time/`` (throughput), ``losses/`` (everything an update returns). metrics.jsonl
+# keeps the plain names.
+CHARTS = {"episode_return", "episode_length", "episodes", "epsilon", "priority_beta", "learning_rate", "clip_range",
+          "replay_size", "action_std", "alpha", "explained_variance"}
+TIME = {"steps_per_second", "rollout_seconds", "update_seconds"}
+
+
+def tag(name: str) -> str:
+    """``episode_return -> charts/episode_return``, ``steps_per_second -> time/steps_per_second``,
+    ``value_loss -> losses/value_loss``."""
+    if "/" in name:
+        return name
+    return f"charts/{name}" if name in CHARTS else f"time/{name}" if name in TIME else f"losses/{name}"
+
+
 class MetricsLogger:
     """Writes ``{"step": n, **metrics}`` lines to ``<run>/metrics.jsonl`` and the same scalars to
-    TensorBoard (``<run>/tb``) and, with ``use_wandb``, to a wandb run in ``<run>/wandb``.
+    TensorBoard (``<run>/tb``) and, with ``use_wandb``, to a wandb run in ``<run>/wandb``, there under
+    grouped tags (:func:`tag`).
 
     ``resume_step``: a resumed run continues from that checkpoint, so what the killed process logged
     after it is dropped (JSONL rows, TensorBoard's purge step); the curves then have one value per step.
@@ -34,10 +51,11 @@ class MetricsLogger:
     def log(self, step: int, metrics: dict[str, float]) -> None:
         clean = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
         self._jsonl.write(json.dumps({"step": step, **clean}) + "\n")
-        for key, value in clean.items():
+        tagged = {tag(key): value for key, value in clean.items()}
+        for key, value in tagged.items():
             self._tb.add_scalar(key, value, step)
         if self._wandb is not None:
-            self._wandb.log(clean, step=step)
+            self._wandb.log(tagged, step=step)
 
     def close(self) -> None:
         self._jsonl.close()

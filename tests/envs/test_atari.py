@@ -41,6 +41,26 @@ def test_life_loss_terminates_steps_but_statistics_cover_whole_games():
     env.close()
 
 
+def test_default_ale_episodes_are_whole_games():
+    """Without asking for life-loss terminals an episode ends at game over only, so PPO (or anything
+    else that counts ``terminated | truncated``) counts whole games; before, it counted lives."""
+    env = make_vec("ALE/Breakout-v5", 2)
+    assert env.life_loss_terminal is False
+    env.reset(seed=0)
+    generator = torch.Generator().manual_seed(0)
+    games, lowest_lives = 0, torch.full((2,), 5)
+    while games < 2:
+        obs, reward, terminated, truncated, info = env.step(torch.randint(0, 4, (2,), generator=generator))
+        done = terminated | truncated
+        assert torch.equal(info["episode_end"], done)
+        lowest_lives = torch.minimum(lowest_lives, info["lives"])
+        for i in torch.nonzero(done).flatten().tolist():
+            assert lowest_lives[i] == 1, "the game ended before its last life"  # every life was played
+            lowest_lives[i] = 5
+        games += int(done.sum())
+    env.close()
+
+
 def test_unknown_game_names_close_matches():
     with pytest.raises(UserError, match="ALE/Pong-v5"):
         make_vec("ALE/Pongg-v5", 1)

@@ -60,6 +60,25 @@ def test_contract(env_id, backend):
     env.close()
 
 
+@pytest.mark.parametrize("env_id,backend", [case for case in CASES if case[1] != "mjx"])  # mjx: test_mjx.py
+def test_episode_return_is_the_sum_of_the_raw_rewards(env_id, backend):
+    """Over 210 random steps (Pendulum and the classic tasks end episodes within them), each reported episode return equals the rewards summed since that env's
+    previous episode end (what the backend counts as one episode: ``episode_end`` where given)."""
+    env = make_vec(env_id, 2, backend=backend)
+    env.reset(seed=2)
+    generator = torch.Generator().manual_seed(0)
+    running = torch.zeros(2, dtype=torch.float64)
+    for _ in range(210):
+        _, reward, terminated, truncated, info = env.step(random_actions(env, generator))
+        running += reward.double().cpu()
+        end = info.get("episode_end", terminated | truncated).cpu()
+        reported = info["episode_return"].double().cpu()
+        torch.testing.assert_close(reported[end], running[end], atol=1e-3, rtol=1e-5)
+        assert torch.all(reported[~end] == 0)
+        running[end] = 0.0
+    env.close()
+
+
 @pytest.mark.parametrize("env_id,backend", CASES)
 def test_seeding_is_deterministic(env_id, backend):
     assert torch.equal(rollout(env_id, backend, 7), rollout(env_id, backend, 7))

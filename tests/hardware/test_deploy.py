@@ -129,3 +129,19 @@ def test_deploy_side_needs_no_training_dependencies():
             "assert not loaded, loaded")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_replay_to_a_bad_or_unserved_address_is_one_line(tmp_path):
+    """The hardware layer's own errors reach the CLI as one line and exit code 2, not a traceback."""
+    from sensorimotor.hardware.recording import Recorder
+    from sensorimotor.hardware.robot import MockRobot
+
+    path = str(tmp_path / "ep.smrec")
+    with Recorder(path, {"hz": 50.0, "robot": MockRobot().spec.to_dict()}) as recorder:
+        recorder.write({"action": np.zeros(MockRobot().spec.action_size, np.float32)}, t=0.0, step=0, episode=0)
+    for address, message in [("nonsense", "must look like tcp://HOST:PORT"),
+                             ("tcp://10.0.0.5:5555", "only 127.0.0.1 is served without a shared secret")]:
+        result = run_cli("replay", path, "--robot", address, timeout=120)
+        assert result.returncode == 2, result.stderr[-2000:]
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr[-2000:]

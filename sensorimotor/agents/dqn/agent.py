@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sensorimotor.agents.base import Memoryless
 from sensorimotor.agents.buffers.replay import FrameReplay, ReplayBatch
 from sensorimotor.agents.dqn.config import DQNConfig
 from sensorimotor.errors import UserError, check
@@ -38,7 +39,7 @@ def td_targets(reward: torch.Tensor, discount: torch.Tensor, terminated: torch.T
     return reward + discount * (~terminated).float() * next_value
 
 
-class DQN:
+class DQN(Memoryless):
     """Deep Q-learning on the off-policy runner. The runner decides when to update; everything
     algorithmic is here: the epsilon schedule (:meth:`explore`), reward clipping for the replay
     (:meth:`stored_reward`), sampling with n-step returns, priority write-back and the target-network
@@ -91,18 +92,6 @@ class DQN:
         """Greedy actions, or epsilon-greedy with ``config.eval_epsilon`` (the Atari evaluation protocol,
         Machado et al. 2018's 0.001) when not ``deterministic``."""
         return self.act(obs, 0.0 if deterministic else self.config.eval_epsilon)
-
-    def reset_state(self, num_envs: int) -> None:
-        """DQN keeps no memory across steps (the frame stack is the env's)."""
-
-    def end_episodes(self, done: torch.Tensor) -> None:
-        """DQN keeps no memory across steps."""
-
-    def memory(self) -> None:
-        return None
-
-    def set_memory(self, memory) -> None:
-        """DQN keeps no memory across steps."""
 
     # -- learning -----------------------------------------------------------------------------------
     def make_replay(self, env) -> FrameReplay:

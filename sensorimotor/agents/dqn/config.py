@@ -121,16 +121,27 @@ Python overhead far more than its batch size. The learning rate is raised for th
 scaling from 1e-4 gives 2.8e-4). A starting point, not tuned: no GPU was lent to the session that wrote
 it (``benchmarks/dqn_atari.py --device cuda --num-envs 16 --batch-multiple 8`` times the same shape)."""
 
+DQN_CLASSIC = DQNConfig(total_steps=50_000, num_envs=1, buffer_size=100_000, learning_starts=1_000, batch_size=64,
+                        train_every=2, target_update_every=10, learning_rate=2.3e-3, adam_eps=1e-8, epsilon_fraction=0.16,
+                        epsilon_end=0.04, hidden=256, reward_clip=False, life_loss_terminal=False)
+"""Flat-observation tasks (CartPole, Acrobot...): rl-baselines3-zoo dqn.yml's CartPole-v1 row (50k steps,
+[256, 256] MLP, lr 2.3e-3, batch 64, target every 10 steps, epsilon to 0.04 over 16%), its 128 updates
+per 256 steps spread out as one every 2 steps, with double DQN."""
+
 DQN_SMOKE = DQNConfig(total_steps=600, num_envs=2, buffer_size=2_000, learning_starts=200, batch_size=32,
                       target_update_every=100, hidden=32, life_loss_terminal=False)
 """A few seconds on any small task: for smoke tests, not for learning."""
 
 PRESETS = {"atari": DQN_ATARI, "atari-gpu": DQN_ATARI_GPU, "bench": DQN_BENCH, "minatar": DQN_MINATAR,
-           "smoke": DQN_SMOKE}
+           "classic": DQN_CLASSIC, "smoke": DQN_SMOKE}
 
 
 def default_preset(env_id: str, backend: str | None = None) -> str:
-    """``minatar`` for MinAtar games, ``atari`` for everything else (the Atari settings)."""
+    """``minatar`` for MinAtar games, ``classic`` for flat-observation tasks, ``atari`` for the rest
+    (Atari and other pixel games)."""
     from sensorimotor.envs.registry import spec
 
-    return "minatar" if "minatar" in spec(env_id).tags else "atari"
+    tags = spec(env_id).tags
+    if "minatar" in tags:
+        return "minatar"
+    return "atari" if "atari" in tags or "pixels" in tags else "classic"

@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 from torch.func import functional_call, grad
 
+from sensorimotor.agents.base import Memoryless
 from sensorimotor.agents.optim import adam_init, adam_step, clip_grad_norm
 from sensorimotor.agents.ppo.config import PPOConfig
 from sensorimotor.agents.ppo.loss import LOSS_TERMS, ppo_loss
 from sensorimotor.agents.returns import gae
 from sensorimotor.agents.rollout_storage import RolloutStorage
-from sensorimotor.policies.models import ActorCritic
+from sensorimotor.policies.models import ActorCritic, PixelActorCritic
 from sensorimotor.utils.compile import compile_or_eager
 
 
-class PPO:
+class PPO(Memoryless):
     """PPO over a flat observation vector.
 
     Args:
@@ -34,6 +36,8 @@ class PPO:
         self.device = torch.device(config.device)
         self.model = self._make_model(tuple(observation_space.shape), action_space).to(self.device)
         self.action_shape = tuple(action_space.shape)
+        # Pixels stay uint8 in the rollout (4x less memory); the encoder scales them.
+        self.obs_dtype = torch.uint8 if observation_space.dtype == np.uint8 else torch.float32
         self.action_dtype = torch.float32 if self.model.continuous else torch.int64
         self._trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
         self.opt_state = adam_init(self._params())
@@ -52,27 +56,11 @@ class PPO:
 
     def _make_model(self, obs_shape: tuple[int, ...], action_space: gym.Space):
         c = self.config
-        if len(obs_shape) != 1:
-            from sensorimotor.errors import UserError
-
-            raise UserError(f"observations of shape {obs_shape} need the pixel encoder of the recurrent model: "
-                            "add --ppo.recurrent lstm (feed-forward PPO takes flat vectors).")
+        if len(obs_shape) == 3:  # pixels: one Nature-CNN encoder under both heads
+            return PixelActorCritic(obs_shape, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
         return ActorCritic(obs_shape[0], action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
 
     # -------------------------------------------------------------------------------------- acting
-    def reset_state(self, num_envs: int) -> None:
-        """Forget any per-env memory (feed-forward PPO has none)."""
-
-    def end_episodes(self, done: torch.Tensor) -> None:
-        """``done [N]``: these envs' episodes ended; their next observation starts a new one."""
-
-    def memory(self):
-        """Feed-forward PPO carries no memory."""
-        return None
-
-    def set_memory(self, memory) -> None:
-        """Feed-forward PPO carries no memory."""
-
     def record_step(self, t: int, storage: RolloutStorage, terminated, truncated, info) -> None:
         """Called by the runner after step t is stored; feed-forward PPO needs nothing more."""
 
@@ -97,7 +85,8 @@ class PPO:
 
     def make_storage(self, obs_shape: tuple[int, ...]) -> RolloutStorage:
         c = self.config
-        return RolloutStorage(c.n_steps, c.num_envs, obs_shape, self.action_shape, self.action_dtype, self.device)
+        return RolloutStorage(c.n_steps, c.num_envs, obs_shape, self.action_shape, self.action_dtype, self.device,
+                              self.obs_dtype)
 
     # ------------------------------------------------------------------------------------ learning
     def update(self, storage: RolloutStorage, progress: float = 0.0) -> dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from sensorimotor.errors import check
 from sensorimotor.utils.device import check_device
@@ -42,7 +43,7 @@ class PPOConfig:
     """Standardize advantages within each minibatch."""
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of the actor and of the critic (separate networks)."""
-    activation: str = "tanh"
+    activation: Literal["tanh", "relu", "elu", "silu"] = "tanh"
     log_std_init: float = 0.0
     ortho_init: bool = True
     adam_eps: float = 1e-5
@@ -50,7 +51,7 @@ class PPOConfig:
     """Running observation normalization (statistics saved in checkpoints, frozen at evaluation)."""
     normalize_reward: bool = True
     """Scale rewards by the running std of the discounted return."""
-    recurrent: str | None = None
+    recurrent: Literal["lstm", "gru"] | None = None
     """``"lstm"`` or ``"gru"``: a recurrent core between the observation and each head (recurrent
     PPO); None: feed-forward MLPs."""
     core_size: int = 64

@@ -114,6 +114,15 @@ PPO_MJX = PPOConfig(
     activation="silu", log_std_init=-0.5, device="cuda",
 )
 
+# Atari from pixels without memory (CleanRL ppo_atari.py, the PPO paper's Atari settings): 8 envs x 128
+# steps, 4 minibatches, 4 epochs, lr 2.5e-4 annealed, clip 0.1, entropy 0.01, linear heads on the shared
+# Nature CNN. CleanRL clips rewards to their sign; here they are scaled by the return's running std.
+PPO_ATARI = PPOConfig(
+    total_steps=10_000_000, num_envs=8, n_steps=128, batch_size=256, n_epochs=4, gamma=0.99, gae_lambda=0.95,
+    learning_rate=2.5e-4, anneal_lr=True, clip_range=0.1, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5,
+    hidden=(), activation="relu", normalize_obs=False, normalize_reward=True,
+)
+
 PRESETS: dict[str, PPOConfig] = {
     "default": PPOConfig(),
     "classic": PPO_CLASSIC,
@@ -127,6 +136,7 @@ PRESETS: dict[str, PPOConfig] = {
     "lstm-pendulum": PPO_LSTM_PENDULUM,
     "lstm-memory": PPO_LSTM_MEMORY,
     "lstm-bench": PPO_LSTM_BENCH,
+    "atari": PPO_ATARI,
     "doom": PPO_DOOM,
     "doom-sparse": PPO_DOOM_SPARSE,
     "mjx": PPO_MJX,
@@ -154,4 +164,8 @@ def default_preset(env_id: str, backend: str | None = None) -> str:
 
         if torch.cuda.is_available():  # thousands of envs need the GPU
             return "mjx"
-    return ENV_PRESETS.get(env_id, "default")
+    if env_id in ENV_PRESETS:
+        return ENV_PRESETS[env_id]
+    from sensorimotor.envs.registry import spec
+
+    return "atari" if "atari" in spec(env_id).tags else "default"

@@ -92,7 +92,7 @@ class RecurrentPPO(PPO):
     def make_storage(self, obs_shape: tuple[int, ...]) -> RecurrentRolloutStorage:
         c = self.config
         return RecurrentRolloutStorage(c.n_steps, c.num_envs, obs_shape, self.action_shape, self.action_dtype,
-                                       self.device, self.model.state_size)
+                                       self.device, self.model.state_size, self.obs_dtype)
 
     # ------------------------------------------------------------------------------------ learning
     def _next_values(self, storage: RecurrentRolloutStorage) -> torch.Tensor:

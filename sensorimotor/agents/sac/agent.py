@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad
 
+from sensorimotor.agents.base import Memoryless
 from sensorimotor.agents.buffers.transitions import TransitionBatch, TransitionReplay
 from sensorimotor.agents.optim import adam_init, adam_step
 from sensorimotor.agents.sac.config import SACConfig
@@ -43,7 +44,7 @@ def make_env(env_id: str, config: SACConfig, num_envs: int | None = None, backen
     return make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
 
 
-class SAC:
+class SAC(Memoryless):
     """Args:
         config: the algorithm's settings.
         observation_space: a single env's flat ``Box``.
@@ -108,18 +109,6 @@ class SAC:
             uniform = torch.rand(obs.shape[0], self.action_dim, device=self.device) * 2 - 1
             return uniform * self.action_scale + self.action_bias
         return self.predict(obs, deterministic=False)
-
-    def reset_state(self, num_envs: int) -> None:
-        """SAC keeps no memory across steps."""
-
-    def end_episodes(self, done: torch.Tensor) -> None:
-        """SAC keeps no memory across steps."""
-
-    def memory(self) -> None:
-        return None
-
-    def set_memory(self, memory) -> None:
-        """SAC keeps no memory across steps."""
 
     # -- learning -----------------------------------------------------------------------------------
     def make_replay(self, env) -> TransitionReplay:

@@ -5,10 +5,11 @@ grayscale, a 4-frame stack (zeros before the episode's first frame), up to ``noo
 reset, sticky actions (``repeat_action_probability``, 0.25 in the v5 protocol) and the 108k-frame cap.
 Observations leave as uint8 ``[N, 4, 84, 84]`` tensors; rewards are raw (the agent clips them).
 
-Life loss: with ``life_loss_terminal`` (training), losing a life ends the step with
-``terminated = True`` while the game goes on (the frame stack is not reset). ``info["episode_end"]``
-marks real game ends, where the episode statistics (full-game return and length) are reported and
-where the next observation starts a fresh stack. Without it (evaluation), only game over terminates.
+Life loss: off by default, so an episode is a whole game for every agent (PPO counted lives as
+episodes before). With ``life_loss_terminal`` (DQN's training asks for it), losing a life ends the
+step with ``terminated = True`` while the game goes on (the frame stack is not reset).
+``info["episode_end"]`` marks real game ends, where the episode statistics (full-game return and
+length) are reported and where the next observation starts a fresh stack.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class AleVecEnv:
         game: ALE ROM id (``pong``, ``breakout``...).
         num_envs: parallel games, stepped by ``num_threads`` C++ threads (0: one per env, at most one
             per core; more threads than envs only contend with the learner's).
-        life_loss_terminal: a lost life terminates the step (training only).
+        life_loss_terminal: a lost life terminates the step (DQN's training; off: whole games).
         repeat_action_probability: sticky actions.
         noop_max: most no-op actions after a reset.
         stack: frames per observation.
@@ -33,7 +34,7 @@ class AleVecEnv:
     """
 
     def __init__(self, game: str, num_envs: int, device: torch.device = torch.device("cpu"),
-                 life_loss_terminal: bool = True, repeat_action_probability: float = 0.25, noop_max: int = 30,
+                 life_loss_terminal: bool = False, repeat_action_probability: float = 0.25, noop_max: int = 30,
                  stack: int = 4, frame_skip: int = 4, max_frames: int = 108_000, num_threads: int = 0,
                  full_action_space: bool = False, use_fire_reset: bool = False):
         import os

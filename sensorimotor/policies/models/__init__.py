@@ -1,4 +1,4 @@
-from sensorimotor.policies.models.actor_critic import ActorCritic
+from sensorimotor.policies.models.actor_critic import ActorCritic, PixelActorCritic
 from sensorimotor.policies.models.recurrent_actor_critic import RecurrentActorCritic
 
-__all__ = ["ActorCritic", "RecurrentActorCritic"]
+__all__ = ["ActorCritic", "PixelActorCritic", "RecurrentActorCritic"]

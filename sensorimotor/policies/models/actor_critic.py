@@ -1,4 +1,5 @@
-"""Actor-critic with separate MLPs: Gaussian (state-independent log-std) or categorical actions."""
+"""Actor-critics: separate MLPs over flat observations, or one Nature-CNN encoder shared by two heads
+over pixels. Gaussian (state-independent log-std) or categorical actions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import torch
 
 from sensorimotor.policies.models.action_distribution import ActionDistribution
 from sensorimotor.policies.modules import MLP
+from sensorimotor.policies.modules.cnn import ConvEncoder
 
 
 class ActorCritic(ActionDistribution):
@@ -33,3 +35,30 @@ class ActorCritic(ActionDistribution):
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic(obs).squeeze(-1)
+
+
+class PixelActorCritic(ActionDistribution):
+    """``uint8 [B, C, H, W] -> (action parameters [B, A or K], value [B])`` (SB3's ``CnnPolicy``,
+    CleanRL's ``ppo_atari``): the Nature-CNN encoder (orthogonal init) shared by an actor head (gain
+    0.01) and a critic head (gain 1); ``hidden`` adds MLP layers to each head (empty: linear heads).
+
+    ``actor`` is the acting path, encoder then actor head, as export takes it.
+    """
+
+    def __init__(self, obs_shape: tuple[int, int, int], action_space: gym.Space, hidden: tuple[int, ...] = (),
+                 activation: str = "relu", log_std_init: float = 0.0, ortho_init: bool = True, features: int = 512):
+        super().__init__(action_space, log_std_init)
+        self.encoder = ConvEncoder(obs_shape, features=features, ortho_init=ortho_init)
+        self.actor_head = MLP(features, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
+        self.critic_head = MLP(features, 1, hidden, activation, ortho_init, output_gain=1.0)
+
+    @property
+    def actor(self) -> torch.nn.Module:
+        return torch.nn.Sequential(self.encoder, self.actor_head)
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.encoder(obs)
+        return self.actor_head(features), self.critic_head(features).squeeze(-1)
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.critic_head(self.encoder(obs)).squeeze(-1)
