@@ -19,7 +19,7 @@ register_agent(AgentSpec(
     summary="DQN (Mnih et al. 2015) with double, dueling, n-step and prioritized replay; discrete actions.",
     smoke_env="CartPole-v1",
     run_defaults={"env": "ALE/Pong-v5", "checkpoint_every": 250_000},
-    evaluation_protocol=dqn.evaluation_protocol, deterministic_evaluation=False,
+    evaluation_protocol=dqn.evaluation_protocol,
 ))
 
 register_agent(AgentSpec(

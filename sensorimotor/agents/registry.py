@@ -34,9 +34,8 @@ class AgentSpec:
         summary: one line for ``sensorimotor train --help``.
         smoke_env: an env id the ``smoke`` preset trains on in seconds (the agent-parametrised tests).
         run_defaults: defaults of the run flags that differ for this agent (``env``, ``checkpoint_every``).
-        evaluation_protocol: ``(env_id, config) -> dict`` of evaluation settings stated in the summary.
-        deterministic_evaluation: whether ``evaluate`` acts deterministically unless told otherwise
-            (DQN: no, it follows the Atari protocol's epsilon-greedy ``eval_epsilon``).
+        evaluation_protocol: ``(env_id, config) -> dict`` of evaluation settings stated in the summary;
+            an ``epsilon`` there makes ``evaluate`` act epsilon-greedily around the agent's actions.
         threads: ``(obs_shape, config) -> int`` intra-op threads for training; default
             ``utils.threads.intra_op_threads`` (one for small networks, all for convolutions over frames).
     """
@@ -52,7 +51,6 @@ class AgentSpec:
     smoke_env: str
     run_defaults: dict[str, Any] = field(default_factory=dict)
     evaluation_protocol: Callable[[str, Any], dict] | None = None
-    deterministic_evaluation: bool = True
     threads: Callable[[tuple[int, ...], Any], int] | None = None
 
     def preset(self, env_id: str, name: str | None, backend: str | None = None) -> tuple[str, Any]:

@@ -29,13 +29,11 @@ class EvaluateArgs:
     video: bool = False
     """Write MP4s of the first episodes to ``<run>/videos/``."""
     video_episodes: int = 1
-    deterministic: bool | None = None
-    """Act with the distribution's mean or the argmax instead of sampling (DQN: instead of epsilon-greedy
-    with ``--epsilon``); default the agent's evaluation protocol: deterministic, except DQN, which follows
-    the Atari protocol's epsilon-greedy evaluation."""
+    deterministic: bool = True
+    """Act with the distribution's mean or the argmax instead of sampling."""
     epsilon: float | None = None
-    """Agents that act epsilon-greedily (DQN): the evaluation epsilon; default the run's ``eval_epsilon``
-    (0.001 per Machado et al. 2018; 0.05 as in Mnih et al. 2015)."""
+    """Agents evaluated epsilon-greedily (DQN, the Atari protocol): the evaluation epsilon; default the
+    run's ``eval_epsilon`` (0.001 per Machado et al. 2018; 0.05 as in Mnih et al. 2015)."""
     seed: int = 10_000
     checkpoint: str | None = None
     """Which checkpoint: ``step_<n>`` or ``<n>`` (training keeps the 3 newest); default the last one."""
@@ -52,17 +50,16 @@ def evaluate(args: EvaluateArgs) -> dict:
     if args.video:
         env = RecordVideo(env, os.path.join(args.run_dir, "videos"), prefix=f"step{run.step}",
                           max_episodes=args.video_episodes)
+    protocol = run.spec.evaluation_protocol(run.run.env, run.config) if run.spec.evaluation_protocol else None
     try:
-        deterministic = run.spec.deterministic_evaluation if args.deterministic is None else args.deterministic
-        returns, lengths, ended = run_episodes(run.agent, env, args.episodes, deterministic, args.seed)
+        returns, lengths, ended = run_episodes(run.agent, env, args.episodes, args.deterministic, args.seed,
+                                               epsilon=(protocol or {}).get("epsilon", 0.0))
     finally:
         env.close()
     summary = {"env": run.run.env, "agent": run.spec.name, "checkpoint": run.checkpoint, "step": run.step,
-               "episodes": len(returns), "deterministic": deterministic}
-    if run.spec.evaluation_protocol is not None:
-        summary["protocol"] = run.spec.evaluation_protocol(run.run.env, run.config)
-        if deterministic and "epsilon" in summary["protocol"]:
-            summary["protocol"]["epsilon"] = 0.0
+               "episodes": len(returns), "deterministic": args.deterministic}
+    if protocol is not None:
+        summary["protocol"] = protocol
     summary.update(_statistics(returns, lengths, ended), videos=list(getattr(env, "paths", [])),
                    learning_curve=plot_learning_curve(args.run_dir))
     return _write_summary(args.run_dir, summary)
@@ -79,14 +76,21 @@ def _epsilon_override(args: EvaluateArgs) -> dict:
 
 
 @torch.inference_mode()
-def run_episodes(agent, env, episodes: int, deterministic: bool, seed: int) -> tuple[list[float], list[int], list[bool]]:
+def run_episodes(agent, env, episodes: int, deterministic: bool, seed: int,
+                 epsilon: float = 0.0) -> tuple[list[float], list[int], list[bool]]:
     """Returns, lengths and whether each episode terminated (rather than hit its time limit), for
-    ``episodes`` whole episodes (``info["episode_end"]``: whole games where lives end earlier)."""
+    ``episodes`` whole episodes (``info["episode_end"]``: whole games where lives end earlier).
+    ``epsilon``: the share of steps that take a uniformly random action instead (discrete actions)."""
     tally = EpisodeTally(env.num_envs, episodes)
     obs = env.reset(seed=seed)
     agent.reset_state(env.num_envs)
     while not tally.complete:
-        obs, _, terminated, truncated, info = env.step(agent.predict(obs, deterministic))
+        actions = agent.predict(obs, deterministic)
+        if epsilon > 0.0:
+            explore = torch.rand(actions.shape[0], device=actions.device) < epsilon
+            random = torch.randint(0, int(env.single_action_space.n), actions.shape, device=actions.device)
+            actions = torch.where(explore, random, actions)
+        obs, _, terminated, truncated, info = env.step(actions)
         done = terminated | truncated
         agent.end_episodes(done)
         end = info.get("episode_end", done)

@@ -89,9 +89,9 @@ class DQN(Memoryless):
         return self.act(obs, self.config.epsilon(step))
 
     def predict(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
-        """Greedy actions, or epsilon-greedy with ``config.eval_epsilon`` (the Atari evaluation protocol,
-        Machado et al. 2018's 0.001) when not ``deterministic``."""
-        return self.act(obs, 0.0 if deterministic else self.config.eval_epsilon)
+        """Greedy actions, or epsilon-greedy with the training's final epsilon when not ``deterministic``.
+        (The Atari evaluation protocol's epsilon, ``eval_epsilon``, is applied by ``evaluate``.)"""
+        return self.act(obs, 0.0 if deterministic else self.config.epsilon_end)
 
     # -- learning -----------------------------------------------------------------------------------
     def make_replay(self, env) -> FrameReplay:

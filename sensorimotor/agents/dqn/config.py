@@ -122,11 +122,12 @@ scaling from 1e-4 gives 2.8e-4). A starting point, not tuned: no GPU was lent to
 it (``benchmarks/dqn_atari.py --device cuda --num-envs 16 --batch-multiple 8`` times the same shape)."""
 
 DQN_CLASSIC = DQNConfig(total_steps=50_000, num_envs=1, buffer_size=100_000, learning_starts=1_000, batch_size=64,
-                        train_every=2, target_update_every=10, learning_rate=2.3e-3, adam_eps=1e-8, epsilon_fraction=0.16,
+                        train_every=2, target_update_every=256, learning_rate=2.3e-3, adam_eps=1e-8, epsilon_fraction=0.16,
                         epsilon_end=0.04, hidden=256, reward_clip=False, life_loss_terminal=False)
 """Flat-observation tasks (CartPole, Acrobot...): rl-baselines3-zoo dqn.yml's CartPole-v1 row (50k steps,
-[256, 256] MLP, lr 2.3e-3, batch 64, target every 10 steps, epsilon to 0.04 over 16%), its 128 updates
-per 256 steps spread out as one every 2 steps, with double DQN."""
+[256, 256] MLP, lr 2.3e-3, batch 64, epsilon to 0.04 over 16%), its 128 updates per 256 steps spread
+out as one every 2 steps, with double DQN. The zoo's "target every 10 steps" ticks during collection,
+so its 128-update bursts all see one target: here the target moves every 256 steps (every 10 diverged)."""
 
 DQN_SMOKE = DQNConfig(total_steps=600, num_envs=2, buffer_size=2_000, learning_starts=200, batch_size=32,
                       target_update_every=100, hidden=32, life_loss_terminal=False)
