@@ -26,7 +26,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.common import machine_line  # noqa: E402
-from sensorimotor.hardware.camera import MockCamera, frame_to_policy  # noqa: E402
+from sensorimotor.hardware.cameras import MockCamera, frame_to_policy  # noqa: E402
 from sensorimotor.hardware.client import RobotClient  # noqa: E402
 from sensorimotor.hardware.policy import OnnxPolicy  # noqa: E402
 from sensorimotor.hardware.robot import planar_arm_spec  # noqa: E402

@@ -39,7 +39,7 @@ def _hardware_errors() -> tuple[type, ...]:
     asked, so the check itself never imports pyzmq or onnxruntime."""
     names = {"sensorimotor.hardware.transport": ("TransportError",),
              "sensorimotor.hardware.client": ("RobotUnreachable", "RobotRefused"),
-             "sensorimotor.hardware.robot": ("RobotError",), "sensorimotor.hardware.camera": ("CameraError",),
+             "sensorimotor.hardware.robot": ("RobotError",), "sensorimotor.hardware.cameras.base": ("CameraError",),
              "sensorimotor.hardware.policy": ("PolicyLoadError",)}
     return tuple(getattr(sys.modules[module], name) for module, found in names.items() if module in sys.modules
                  for name in found)
@@ -62,13 +62,14 @@ def _stop_on_sigterm() -> None:
 
 
 def _dispatch(argv: list[str]) -> int:
-    commands = {"train": _train, "evaluate": _evaluate, "export": _export, "deploy": _deploy, "replay": _replay}
+    commands = {"train": _train, "evaluate": _evaluate, "export": _export, "deploy": _deploy, "replay": _replay,
+                "serve": _serve}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay} ...  (add --help after a command "
-              "for its flags)")
+        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve} ...  (add --help after a "
+              "command for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
 
@@ -182,6 +183,15 @@ def _deploy(argv: list[str]) -> int:
     from sensorimotor.hardware.deploy import DeployArgs, deploy, print_json
 
     print_json(deploy(tyro.cli(DeployArgs, args=argv, prog="sensorimotor deploy")))
+    return 0
+
+
+def _serve(argv: list[str]) -> int:
+    import tyro
+
+    from sensorimotor.hardware.serving import ServeArgs, serve
+
+    serve(tyro.cli(ServeArgs, args=argv, prog="sensorimotor serve"))
     return 0
 
 

@@ -57,6 +57,9 @@ def clip_and_adam_(
     For updates that run eagerly (recurrent PPO): a handful of multi-tensor kernels (``_foreach_*`` and
     PyTorch's fused Adam, the kernel behind ``torch.optim.Adam(fused=True)``) instead of a compiled
     graph whose guard checks and output copies cost more than its maths at these sizes.
+    Why not the public ``clip_grad_norm_(foreach=True)`` + ``torch.optim.Adam(fused=True).step()``: the same
+    kernels behind ~170 us more Python per step (timed on recurrent PPO's CartPole parameter set, one
+    thread, 2026-11-30: 130 us here against 300 us); an update runs ~80 of them.
     """
     norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     torch._foreach_mul_(grads, torch.clamp(max_norm / (norm + 1e-6), max=1.0))

@@ -141,6 +141,11 @@ class SB3Actor(nn.Module):
             self.register_buffer("high", torch.as_tensor(space.high, dtype=torch.float32))
         self.q_values = hasattr(self.policy, "q_net")  # DQN
 
+    def export_actor(self):
+        from sensorimotor.policies.export import ActorGraph
+
+        return ActorGraph(self, self.continuous)
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         # The distributions' modes by hand: torch.export cannot trace torch.distributions objects.
         policy = self.policy

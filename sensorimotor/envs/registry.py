@@ -17,8 +17,9 @@ import torch
 
 from sensorimotor.errors import UserError, check
 
-# Modules that register tasks when imported. Loaded on first lookup, so that `envs` need not import
-# `sim` (the dependency points from sim to envs).
+# Modules that register our tasks when imported. Loaded on first lookup, so that `envs` need not import
+# `sim` (the dependency points from sim to envs). Other packages add theirs without editing this list:
+# an entry point in the `sensorimotor.envs` group naming a module that calls `register` (see docs/envs.md).
 _PROVIDERS = ("sensorimotor.envs.gymnasium_ids", "sensorimotor.envs.pomdp_ids", "sensorimotor.envs.vizdoom_ids",
               "sensorimotor.envs.atari_ids", "sensorimotor.envs.minatar_ids",
               "sensorimotor.sim.locomotion",
@@ -70,6 +71,10 @@ def _load_providers() -> None:
         _loaded = True
         for module in _PROVIDERS:
             importlib.import_module(module)
+        from importlib.metadata import entry_points
+
+        for entry in entry_points(group="sensorimotor.envs"):
+            entry.load()
 
 
 def spec(id: str) -> EnvSpec:

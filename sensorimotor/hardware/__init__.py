@@ -4,7 +4,7 @@ Nothing here imports torch: the deploy side runs an exported ONNX policy with on
 pyzmq and msgpack (the ``hardware`` extra). See docs/hardware.md.
 """
 
-from sensorimotor.hardware.camera import Camera, MockCamera
+from sensorimotor.hardware.cameras import Camera, MockCamera
 from sensorimotor.hardware.robot import MockRobot, Robot
 
 __all__ = ["Camera", "MockCamera", "MockRobot", "Robot"]

@@ -59,7 +59,7 @@ def deploy(args: DeployArgs) -> dict:
         raise UserError(str(exc)) from None
     camera = None
     if args.camera:
-        from sensorimotor.hardware.camera import CameraError
+        from sensorimotor.hardware.cameras import CameraError
         from sensorimotor.hardware.registry import make_camera
 
         try:
@@ -75,7 +75,7 @@ def deploy(args: DeployArgs) -> dict:
                                  "address": args.robot})
     loop = DeployLoop(policy, client, hz, camera=camera, frame_max_age_s=args.frame_max_age_ms / 1e3,
                       recorder=recorder)
-    from sensorimotor.hardware.camera import CameraError
+    from sensorimotor.hardware.cameras import CameraError
 
     try:
         result = loop.run(episodes=args.episodes, max_steps=args.max_steps)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sensorimotor.hardware.camera import Camera, frame_to_policy
+from sensorimotor.hardware.cameras import Camera, frame_to_policy
 from sensorimotor.hardware.client import RobotClient, RobotUnreachable, State
 from sensorimotor.hardware.policy import OnnxPolicy
 from sensorimotor.hardware.recording import Recorder

@@ -136,6 +136,19 @@ class SafetyLayer:
             return f"watchdog: stopped after {self.missed} missed periods (reset to resume)"
         return None
 
+    def heartbeat(self) -> None:
+        """A valid heartbeat from the client: the watchdog starts counting again."""
+        self.missed = 0
+
+    def client_left(self) -> None:
+        """The client said bye: an active robot holds (a stopped one stays stopped)."""
+        if self.mode == "active":
+            self.mode, self.reason = "hold", "client left"
+
+    def new_session(self) -> None:
+        """A new client session: goal sequence numbers start over."""
+        self.last_seq = -1
+
     def estop(self, reason: str) -> str:
         self.mode, self.reason = "stopped", f"e-stop: {reason}"
         return self.reason

@@ -257,7 +257,7 @@ class RobotServer:
         if msg.type == "goal":
             self._goal(msg, now)
         elif msg.type == "heartbeat":
-            self.safety.missed = 0
+            self.safety.heartbeat()
         elif msg.type == "estop":
             self._event(self.safety.estop(f"client: {msg.fields.get('reason', 'no reason given')}"))
             self._publish(None, msg)
@@ -269,8 +269,7 @@ class RobotServer:
         elif msg.type == "bye":
             self._event("client said bye: holding")
             self._client = None
-            if self.safety.mode == "active":
-                self.safety.mode, self.safety.reason = "hold", "client left"
+            self.safety.client_left()
         else:
             self.stats.bad_messages += 1
 
@@ -290,7 +289,7 @@ class RobotServer:
         session = uuid.uuid4().hex[:12]
         self._client = _Session(identity, session, now - msg.t, now)
         self._pending = None
-        self.safety.last_seq = -1  # sequence numbers are per session
+        self.safety.new_session()
         self._event(f"session {session} opened")
         self._reply(identity, "welcome", session=session, spec=self.spec.to_dict(), spec_hash=self.spec_hash,
                     lockstep=self.lockstep, episodic=self.robot.episodic, mode=self.safety.mode)

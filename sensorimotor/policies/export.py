@@ -15,18 +15,38 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 
+@dataclass
+class ActorGraph:
+    """What a model contributes to its deployable graph; each model says it in ``export_actor()``.
+
+    Attributes:
+        actor: feed-forward: the (normalized) observation -> action parameters: means or bounded actions
+            (``continuous``, clamped to the bounds in the graph), or one score per discrete action
+            (argmax in the graph). Recurrent: the head after the core.
+        continuous: Box actions (else discrete).
+        core: the recurrent core (its ``step(x, state)``), or None for feed-forward models.
+        encoder: recurrent pixel models: the encoder before the core (None otherwise).
+    """
+
+    actor: nn.Module
+    continuous: bool
+    core: nn.Module | None = None
+    encoder: nn.Module | None = None
+
+
 class ExportedPolicy(nn.Module):
     """The acting path of a trained actor-critic, deterministic, with preprocessing inside.
 
     Args:
-        model: an ``ActorCritic`` or ``RecurrentActorCritic`` (only the actor is kept in the graph), or a
-            ``QNetwork`` (discrete actions: the greedy action, argmax of its Q-values).
+        model: any model with ``export_actor() -> ActorGraph`` (actor-critics keep only the actor; a
+            ``QNetwork`` exports its greedy action, the argmax of its Q-values).
         obs_mean, obs_var: ``[obs_dim]`` normalizer statistics, or None when the run did not normalize.
         obs_clip, obs_eps: the normalizer's clip and epsilon.
         action_low, action_high: ``[A]`` bounds of a continuous action, or None for discrete actions.
@@ -50,17 +70,18 @@ class ExportedPolicy(nn.Module):
             self.gray = channels == 1
             # ITU-R BT.601 luma, as OpenCV's RGB2GRAY.
             self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
-        self.recurrent = hasattr(model, "actor_core")
+        graph: ActorGraph = model.export_actor()
+        self.recurrent = graph.core is not None
         self.frame_stack = int(frame_stack or 1)
         if self.frame_stack > 1 and self.recurrent:
             raise ValueError("a recurrent policy carries its memory in its core; it has no frame stack to carry")
-        self.continuous = getattr(model, "continuous", False)  # a QNetwork has none: discrete
+        self.continuous = graph.continuous
         if self.recurrent:
-            self.encoder = model.encoder  # None for flat observations
-            self.core, self.head = model.actor_core, model.actor_head
-            self.state_size = model.actor_core.state_size
+            self.encoder = graph.encoder  # None for flat observations
+            self.core, self.head = graph.core, graph.actor
+            self.state_size = graph.core.state_size
         else:
-            self.actor = getattr(model, "actor", model)  # a QNetwork is its own actor: Q-values -> argmax
+            self.actor = graph.actor
             self.state_size = 0
         self.normalize = obs_mean is not None
         if self.normalize:

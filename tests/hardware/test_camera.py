@@ -7,7 +7,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from sensorimotor.hardware.camera import CameraError, MockCamera, OpenCVCamera, frame_to_policy, open_camera
+from sensorimotor.hardware.cameras import CameraError, MockCamera, OpenCVCamera, frame_to_policy
+from sensorimotor.hardware.registry import make_camera
 
 
 def test_read_latest_gives_fresh_frames_and_measures_fps():
@@ -54,7 +55,7 @@ def test_opencv_reads_a_video_file_then_reports_its_end(tmp_path):
     frames = np.zeros((10, 64, 80, 3), np.uint8)
     frames[:, :, :40, 0] = 200  # left half red
     iio.imwrite(path, frames, fps=30, codec="libx264")
-    cam = open_camera(f"opencv:{path}")
+    cam = make_camera(f"opencv:{path}")
     assert isinstance(cam, OpenCVCamera)
     with cam:
         frame = cam.read(timeout_s=2.0)
@@ -69,7 +70,7 @@ def test_missing_device_and_unknown_uri_fail_clearly():
     with pytest.raises(CameraError, match="cannot open"):
         OpenCVCamera("/dev/v4l/by-id/no-such-camera").start()
     with pytest.raises(CameraError, match="unknown camera"):
-        open_camera("webcam0")
+        make_camera("webcam0")
 
 
 def test_frame_to_policy_resizes_and_converts_to_channels_first_gray():

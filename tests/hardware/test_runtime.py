@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from sensorimotor.hardware.camera import CameraError, MockCamera
+from sensorimotor.hardware.cameras import CameraError, MockCamera
 from sensorimotor.hardware.client import RobotClient
 from sensorimotor.hardware.policy import OnnxPolicy
 from sensorimotor.hardware.recording import Recorder, read_recording

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gymnasium as gym
 import torch
 
+from sensorimotor.policies.export import ActorGraph
 from sensorimotor.policies.models.action_distribution import ActionDistribution
 from sensorimotor.policies.modules import MLP
 from sensorimotor.policies.modules.cnn import ConvEncoder
@@ -33,6 +34,9 @@ class ActorCritic(ActionDistribution):
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.actor(obs), self.critic(obs).squeeze(-1)
 
+    def export_actor(self) -> ActorGraph:
+        return ActorGraph(self.actor, self.continuous)
+
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic(obs).squeeze(-1)
 
@@ -42,7 +46,6 @@ class PixelActorCritic(ActionDistribution):
     CleanRL's ``ppo_atari``): the Nature-CNN encoder (orthogonal init) shared by an actor head (gain
     0.01) and a critic head (gain 1); ``hidden`` adds MLP layers to each head (empty: linear heads).
 
-    ``actor`` is the acting path, encoder then actor head, as export takes it.
     """
 
     def __init__(self, obs_shape: tuple[int, int, int], action_space: gym.Space, hidden: tuple[int, ...] = (),
@@ -52,9 +55,8 @@ class PixelActorCritic(ActionDistribution):
         self.actor_head = MLP(features, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
         self.critic_head = MLP(features, 1, hidden, activation, ortho_init, output_gain=1.0)
 
-    @property
-    def actor(self) -> torch.nn.Module:
-        return torch.nn.Sequential(self.encoder, self.actor_head)
+    def export_actor(self) -> ActorGraph:
+        return ActorGraph(torch.nn.Sequential(self.encoder, self.actor_head), self.continuous)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.encoder(obs)

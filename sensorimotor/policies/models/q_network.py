@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sensorimotor.policies.export import ActorGraph
 from sensorimotor.policies.modules.cnn import ConvEncoder, SmallConvEncoder
 
 
@@ -33,6 +34,10 @@ class QNetwork(nn.Module):
             self.advantage = nn.Linear(hidden, num_actions)
         else:
             self.head = nn.Linear(hidden, num_actions)
+
+    def export_actor(self) -> ActorGraph:
+        """The network itself: its Q-values' argmax is the greedy action."""
+        return ActorGraph(self, continuous=False)
 
     def use_channels_last(self, enabled: bool) -> None:
         """Switch the Nature convolutions' memory layout (no-op for the other encoders)."""

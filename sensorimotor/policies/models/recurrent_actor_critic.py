@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import torch
 
+from sensorimotor.policies.export import ActorGraph
 from sensorimotor.policies.models.action_distribution import ActionDistribution
 from sensorimotor.policies.modules import MLP
 from sensorimotor.policies.modules.cnn import ConvEncoder
@@ -43,6 +44,9 @@ class RecurrentActorCritic(ActionDistribution):
         self.critic_core = None if shared_core else RecurrentCore(kind, in_dim, core_size, core_layers)
         self.actor_head = MLP(core_size, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
         self.critic_head = MLP(core_size, 1, hidden, activation, ortho_init, output_gain=1.0)
+
+    def export_actor(self) -> ActorGraph:
+        return ActorGraph(self.actor_head, self.continuous, core=self.actor_core, encoder=self.encoder)
 
     @property
     def state_size(self) -> int:

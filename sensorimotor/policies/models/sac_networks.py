@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from sensorimotor.policies.export import ActorGraph
+
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0  # SB3's and the SAC paper's code's clamp
 
 
@@ -70,8 +72,6 @@ class TwinQ(nn.Module):
 class DeterministicPolicy(nn.Module):
     """The deployable SAC policy: ``obs [B, D] -> scale * tanh(mean) + bias [B, A]`` in the env's units."""
 
-    continuous = True
-
     def __init__(self, actor: SquashedGaussianActor, scale: torch.Tensor, bias: torch.Tensor):
         super().__init__()
         self.net = actor
@@ -81,3 +81,6 @@ class DeterministicPolicy(nn.Module):
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         mean, _ = self.net(obs)
         return torch.tanh(mean) * self.scale + self.bias
+
+    def export_actor(self) -> ActorGraph:
+        return ActorGraph(self, continuous=True)

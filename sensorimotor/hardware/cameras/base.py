@@ -1,11 +1,7 @@
-"""Cameras: capture in a background thread, ``read()`` the next frame, ``read_latest(max_age)`` the
-newest one or a :class:`CameraError` when it is too old, frozen or the camera is gone.
-
-Backends: :class:`OpenCVCamera` (device index, stable ``/dev/v4l/by-id`` path, video file, stream
-URL), :class:`RealSenseCamera` (when ``pyrealsense2`` is installed), :class:`MockCamera` (a moving
-test pattern with fault switches) and :class:`SimCamera` (frames rendered by a callable, e.g. a
-MuJoCo scene). Frames are ``[H, W, 3]`` uint8 RGB; timestamps are ``time.monotonic()`` seconds.
-"""
+"""The camera contract: capture in a background thread, ``read()`` the next frame, ``read_latest(max_age)``
+the newest one or a :class:`CameraError` when it is too old, frozen or the camera is gone. Frames are
+``[H, W, 3]`` uint8 RGB; timestamps are ``time.monotonic()`` seconds. One file per backend beside this
+one; ``hardware/registry.py`` (``make_camera("opencv:0")``) is the only factory."""
 
 from __future__ import annotations
 
@@ -132,7 +128,7 @@ class Camera(ABC):
         return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
 
 
-class _PacedCamera(Camera):
+class PacedCamera(Camera):
     """A synthetic source that produces frames at ``rate`` frames per second on its own clock."""
 
     rate: float
@@ -150,138 +146,6 @@ class _PacedCamera(Camera):
 
     def _close(self) -> None:
         pass
-
-
-class MockCamera(_PacedCamera):
-    """A moving gradient at ``fps``. Fault switches for tests: ``freeze()`` (repeat one image),
-    ``unplug()`` (the source ends), ``slow_down(fps)`` (frame rate collapse)."""
-
-    def __init__(self, height: int = 84, width: int = 84, fps: float = 30.0, name: str = "mock", frozen_after: int = 30):
-        super().__init__(name, frozen_after)
-        self.height, self.width, self.rate = height, width, fps
-        self._n = 0
-        self._frozen = False
-        self._gone = False
-        self._next = 0.0
-
-    def freeze(self) -> None:
-        self._frozen = True
-
-    def unplug(self) -> None:
-        self._gone = True
-
-    def slow_down(self, fps: float) -> None:
-        self.rate = fps
-
-    def _grab(self) -> np.ndarray | None:
-        self._wait_for_next_frame()
-        if self._gone:
-            return None
-        if not self._frozen:
-            self._n += 1
-        y = np.arange(self.height, dtype=np.uint16)[:, None]
-        x = np.arange(self.width, dtype=np.uint16)[None, :]
-        base = ((x + y + 3 * self._n) % 256).astype(np.uint8)
-        return np.stack([base, base[::-1], np.full_like(base, self._n % 256)], axis=-1)
-
-
-class OpenCVCamera(Camera):
-    """``source``: a device index (``0``), a stable path (``/dev/v4l/by-id/...``), a video file or a
-    stream URL (``rtsp://``, ``http://``). Frames are converted from OpenCV's BGR to RGB."""
-
-    def __init__(self, source: int | str, width: int | None = None, height: int | None = None,
-                 fps: float | None = None, name: str | None = None, frozen_after: int = 30):
-        super().__init__(name or str(source), frozen_after)
-        self.source, self.size, self.rate = source, (width, height), fps
-        self._cap = None
-
-    def _open(self) -> None:
-        try:
-            import cv2
-        except ImportError:
-            raise CameraError("OpenCV cameras need opencv: pip install -e '.[hardware]'") from None
-        self._cv2 = cv2
-        self._cap = cv2.VideoCapture(self.source)
-        if not self._cap.isOpened():
-            raise CameraError(f"camera {self.name}: cannot open {self.source!r} (unplugged, busy, or a wrong path?)")
-        if self.size[0]:
-            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
-        if self.size[1]:
-            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
-        if self.rate:
-            self._cap.set(cv2.CAP_PROP_FPS, self.rate)
-
-    def _grab(self) -> np.ndarray | None:
-        ok, bgr = self._cap.read()
-        if not ok:
-            return None
-        return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)
-
-    def _close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-
-
-class RealSenseCamera(Camera):
-    """Colour stream of an Intel RealSense (needs ``pyrealsense2``)."""
-
-    def __init__(self, serial: str | None = None, width: int = 640, height: int = 480, fps: int = 30,
-                 name: str = "realsense"):
-        super().__init__(name)
-        self.serial, self.width, self.height, self.rate = serial, width, height, fps
-        self._pipeline = None
-
-    def _open(self) -> None:
-        try:
-            import pyrealsense2 as rs
-        except ImportError:
-            raise CameraError("RealSense cameras need pyrealsense2: pip install pyrealsense2") from None
-        self._rs = rs
-        config = rs.config()
-        if self.serial:
-            config.enable_device(self.serial)
-        config.enable_stream(rs.stream.color, self.width, self.height, rs.format.rgb8, self.rate)
-        self._pipeline = rs.pipeline()
-        self._pipeline.start(config)
-
-    def _grab(self) -> np.ndarray | None:
-        frames = self._pipeline.wait_for_frames(timeout_ms=2000)
-        color = frames.get_color_frame()
-        return None if not color else np.asanyarray(color.get_data()).copy()
-
-    def _close(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.stop()
-
-
-class SimCamera(_PacedCamera):
-    """Frames from ``render()`` (e.g. a MuJoCo renderer over one of our scenes) at ``fps``."""
-
-    def __init__(self, render, fps: float = 30.0, name: str = "sim"):
-        super().__init__(name)
-        self.render, self.rate = render, fps
-        self._next = 0.0
-
-    def _grab(self) -> np.ndarray | None:
-        self._wait_for_next_frame()
-        return np.ascontiguousarray(self.render(), dtype=np.uint8)
-
-
-def open_camera(uri: str) -> Camera:
-    """``opencv:0``, ``opencv:/dev/v4l/by-id/...``, ``opencv:video.mp4``, ``opencv:rtsp://...``,
-    ``realsense`` or ``realsense:SERIAL``, ``mock`` or ``mock:HxW@FPS``."""
-    kind, _, rest = uri.partition(":")
-    if kind == "opencv" and rest:
-        return OpenCVCamera(int(rest) if rest.isdigit() else rest)
-    if kind == "realsense":
-        return RealSenseCamera(rest or None)
-    if kind == "mock":
-        if not rest:
-            return MockCamera()
-        size, _, fps = rest.partition("@")
-        h, _, w = size.partition("x")
-        return MockCamera(int(h), int(w), float(fps or 30))
-    raise CameraError(f"unknown camera {uri!r}: use opencv:INDEX|PATH|URL, realsense[:SERIAL] or mock[:HxW@FPS]")
 
 
 def frame_to_policy(image: np.ndarray, obs_shape: tuple[int, ...]) -> np.ndarray:
