@@ -6,6 +6,8 @@ sides are timed after a warm-up of ``--warmup`` steps past learning_starts (ours
 of the update, reported apart); steps/s is then env steps with one update each.
 
     .venv/bin/python benchmarks/sac_mujoco.py --steps 3000 --sb3-steps 1500 --repeats 3
+
+``--profile`` times only our update: back to back, right after an env step, and on one thread.
 """
 
 from __future__ import annotations
@@ -69,6 +71,42 @@ def sb3(steps: int, warmup: int, seed: int) -> dict:
     return {"steps_per_second": steps / elapsed}
 
 
+def profile(threads: list[int]) -> None:
+    """ms per update on a replay of 1000 random steps: back to back, and after an env step each time."""
+    from sensorimotor.agents.sac import PRESETS, SAC, make_env
+
+    config = PRESETS["default"]
+    env = make_env(ENV, config)
+    agent = SAC(config, env.single_observation_space, env.single_action_space)
+    replay = agent.make_replay(env)
+    obs = env.reset(seed=0)
+    replay.start(obs)
+    for step in range(1000):
+        action = agent.explore(obs, step)
+        next_obs, reward, terminated, truncated, info = env.step(action)
+        replay.add(action, reward, terminated, truncated, next_obs, info["final_obs"])
+        obs = next_obs
+
+    def per_call_ms(fn, n=300):
+        for _ in range(20):
+            fn()
+        started = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - started) / n * 1e3
+
+    def after_env_step():
+        env.step(action)
+        agent.update(replay, 5000)
+
+    for n in threads:
+        torch.set_num_threads(n)
+        alone = per_call_ms(lambda: agent.update(replay, 5000))
+        print(f"{n} thread(s): update {alone:.2f} ms back to back, {per_call_ms(after_env_step):.2f} ms with an "
+              f"env step before each ({per_call_ms(lambda: env.step(action)):.2f} ms of it the env step)")
+    env.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=3000)
@@ -76,7 +114,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=500, help="steps before timing (a multiple of 100)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs; medians are printed")
+    parser.add_argument("--profile", action="store_true", help="only time our update (see the docstring)")
     args = parser.parse_args()
+    if args.profile:
+        profile([torch.get_num_threads(), 1])
+        return
     a_runs, b_runs = alternate(args.repeats, lambda i: sb3(args.sb3_steps, args.warmup, args.seed + i),
                                lambda i: ours(args.steps, args.warmup, args.seed + i))
     a = medians(a_runs)

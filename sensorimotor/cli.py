@@ -90,8 +90,6 @@ def _train(argv: list[str]) -> int:
     argv = argv[1:]
     if "--resume" in argv or any(a.startswith("--resume=") for a in argv):
         return _resume(argv, expected=spec.name)
-    import tyro
-
     from sensorimotor.app.cli_args import train_args_type
     from sensorimotor.app.train import train
     from sensorimotor.envs import spec as env_spec
@@ -108,7 +106,7 @@ def _train(argv: list[str]) -> int:
     preset_name, preset = spec.preset(known.env, known.preset, backend=known.backend)
     argv, preset = _num_envs_shorthand(argv, preset)
     default = args_type(**{**spec.run_defaults, "env": known.env, "preset": preset_name, spec.name: preset})
-    args = tyro.cli(args_type, default=default, args=argv, prog=f"sensorimotor train {spec.name}")
+    args = parse_flags(args_type, default=default, args=argv, prog=f"sensorimotor train {spec.name}")
     run, config = split_train_args(args, spec.name)
     print(f"run directory: {train(spec.name, run, config)}")
     return 0
@@ -140,6 +138,28 @@ def split_train_args(args, agent: str):
     return run, getattr(args, agent)
 
 
+def parse_flags(cls, args: list[str], prog: str, default=None):
+    """``tyro.cli`` with its parse errors (an unknown flag, a value outside a ``Literal``'s choices)
+    turned into one :class:`UserError` line; ``--help`` prints as tyro does."""
+    import contextlib
+    import io
+    import re
+
+    import tyro
+
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return tyro.cli(cls, args=args, prog=prog, default=default)
+    except SystemExit as exc:
+        if not exc.code:
+            raise
+        body = [line for line in captured.getvalue().splitlines() if not line.lstrip().startswith(("╭", "╰"))]
+        lines = [" ".join(re.sub(r"[\u2500-\u257f]", " ", line).split()) for line in body]  # tyro's box
+        message = " ".join(line for line in lines if line and not line.startswith("For full helptext"))
+        raise UserError(f"{message or 'bad flags'} (see {prog} --help)") from None
+
+
 def _num_envs_shorthand(argv: list[str], config):
     """``--num-envs N`` (or ``--num-envs=N``) sets the agent config's ``num_envs``: returns the other
     flags and the updated config."""
@@ -156,51 +176,41 @@ def _num_envs_shorthand(argv: list[str], config):
 
 
 def _evaluate(argv: list[str]) -> int:
-    import tyro
-
     from sensorimotor.app.evaluate import EvaluateArgs, evaluate
 
-    args = tyro.cli(EvaluateArgs, args=argv, prog="sensorimotor evaluate")
+    args = parse_flags(EvaluateArgs, args=argv, prog="sensorimotor evaluate")
     summary = evaluate(args)
     print(json.dumps({k: v for k, v in summary.items() if k != "checkpoint"}, indent=2))
     return 0
 
 
 def _export(argv: list[str]) -> int:
-    import tyro
-
     from sensorimotor.app.export import ExportArgs, export, export_dir
 
-    args = tyro.cli(ExportArgs, args=argv, prog="sensorimotor export")
+    args = parse_flags(ExportArgs, args=argv, prog="sensorimotor export")
     manifest = export(args)
     print(json.dumps({"export": export_dir(args), "files": manifest["files"]}, indent=2))
     return 0
 
 
 def _deploy(argv: list[str]) -> int:
-    import tyro
-
     from sensorimotor.hardware.deploy import DeployArgs, deploy, print_json
 
-    print_json(deploy(tyro.cli(DeployArgs, args=argv, prog="sensorimotor deploy")))
+    print_json(deploy(parse_flags(DeployArgs, args=argv, prog="sensorimotor deploy")))
     return 0
 
 
 def _serve(argv: list[str]) -> int:
-    import tyro
-
     from sensorimotor.hardware.serving import ServeArgs, serve
 
-    serve(tyro.cli(ServeArgs, args=argv, prog="sensorimotor serve"))
+    serve(parse_flags(ServeArgs, args=argv, prog="sensorimotor serve"))
     return 0
 
 
 def _replay(argv: list[str]) -> int:
-    import tyro
-
     from sensorimotor.hardware.deploy import ReplayArgs, print_json, replay
 
-    print_json(replay(tyro.cli(ReplayArgs, args=argv, prog="sensorimotor replay")))
+    print_json(replay(parse_flags(ReplayArgs, args=argv, prog="sensorimotor replay")))
     return 0
 
 

@@ -121,9 +121,11 @@ class RobotClient:
         seq = self._send("estop", reason=reason)
         return self.recv_state(answering=seq)
 
-    def reset(self) -> State:
-        """Clear a latched stop; the robot holds at its measured pose until the next goal."""
-        seq = self._send("reset")
+    def reset(self, ttl_s: float | None = None) -> State:
+        """Clear a latched stop; the robot holds at its measured pose until the next goal. Like a goal,
+        a reset expires (``ttl_s``, default the goal TTL): a delayed or replayed one is refused."""
+        now = time.monotonic()
+        seq = self._send("reset", expires=now + (self.goal_ttl_s if ttl_s is None else ttl_s), t=now)
         return self.recv_state(answering=seq)
 
     def new_episode(self, seed: int | None = None) -> State:

@@ -9,9 +9,10 @@ sender, increasing), ``t`` (the sender's monotonic clock, seconds), any scalar f
 type, and ``arrays``: ``[[name, dtype, shape], ...]`` describing the raw frames that follow, in order.
 With a shared secret, a last frame holds HMAC-SHA256 over every preceding frame.
 
-Decoding trusts nothing: sizes are bounded, the dtype comes from a short allow-list, each frame's
-length must equal ``prod(shape) * itemsize``, and msgpack is unpacked with no extension types, so
-hostile bytes can only produce a :class:`ProtocolError`.
+Decoding trusts nothing: sizes are bounded, every header field's type is checked before its value is
+used (a list where a string belongs is a :class:`ProtocolError`, never a ``TypeError``), the dtype
+comes from a short allow-list, each frame's length must equal ``prod(shape) * itemsize``, and msgpack
+extension types are refused, so hostile bytes can only produce a :class:`ProtocolError`.
 """
 
 from __future__ import annotations
@@ -80,16 +81,19 @@ def decode(frames: list[bytes], secret: bytes | None = None) -> Message:
     if len(raw) > MAX_HEADER_BYTES:
         raise ProtocolError(f"header of {len(raw)} bytes exceeds {MAX_HEADER_BYTES}")
     try:
-        header = msgpack.unpackb(bytes(raw), raw=False, strict_map_key=True)
+        header = msgpack.unpackb(bytes(raw), raw=False, strict_map_key=True, ext_hook=_refuse_extension)
+    except ProtocolError:
+        raise
     except Exception as exc:  # msgpack raises several unrelated types on garbage
         raise ProtocolError(f"header is not valid msgpack ({type(exc).__name__})") from None
     if not isinstance(header, dict):
         raise ProtocolError("header is not a map")
-    if header.get("v") != VERSION:
-        raise ProtocolError(f"protocol version {header.get('v')!r}, expected {VERSION}")
+    version = header.get("v")
+    if not isinstance(version, int) or isinstance(version, bool) or version != VERSION:
+        raise ProtocolError(f"protocol version {_short(version)}, expected {VERSION}")
     kind = header.get("type")
-    if kind not in TYPES:
-        raise ProtocolError(f"unknown message type {kind!r}")
+    if not isinstance(kind, str) or kind not in TYPES:
+        raise ProtocolError(f"unknown message type {_short(kind)}")
     session, seq, t = header.get("session", ""), header.get("seq", 0), header.get("t", 0.0)
     if not isinstance(session, str) or not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise ProtocolError("session must be a string and seq a non-negative integer")
@@ -107,8 +111,19 @@ def decode(frames: list[bytes], secret: bytes | None = None) -> Message:
     return Message(kind, session, seq, float(t), fields, arrays)
 
 
+def _refuse_extension(code: int, data: bytes):
+    raise ProtocolError(f"msgpack extension type {code} in a header: not allowed")
+
+
+def _short(value: Any) -> str:
+    """A hostile value for an error message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _decode_array(spec: Any, payload: bytes) -> tuple[str, np.ndarray]:
-    if not (isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str) and spec[1] in DTYPES
+    if not (isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str) and isinstance(spec[1], str)
+            and spec[1] in DTYPES
             and isinstance(spec[2], list) and len(spec[2]) <= 4
             and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_ARRAY_BYTES for d in spec[2])):
         raise ProtocolError("malformed array description")

@@ -35,6 +35,12 @@ class SafetyConfig:
     """Periods without a valid goal before the robot stops (latched; needs an explicit reset)."""
     max_abs: float = 1e3
     """Values beyond this are rejected as garbage rather than clamped."""
+    seq_window: int = 100_000
+    """A control message whose sequence number jumps further ahead than this is rejected: one poisoned
+    ``seq = 2**64 - 1`` must not make every later goal look old."""
+    max_ttl_s: float = 10.0
+    """A goal or reset may be valid at most this long into the future (its ``expires``); further is a
+    poisoned clock, rejected."""
 
     def __post_init__(self):
         if not 1 <= self.hold_after < self.stop_after:
@@ -57,10 +63,26 @@ class SafetyLayer:
         self.reason = "waiting for the first goal"
         self.missed = 0
         self.last_seq = -1
+        self.driven = False  # a goal has been accepted in this session (the watchdog stops only then)
         self.last_command: np.ndarray | None = None
         self.hold_target: np.ndarray | None = None
 
     # -- goals ------------------------------------------------------------------------------------
+    def check_fresh(self, seq: int, expires_at: float, now: float) -> None:
+        """The session checks every control message (goal, reset) passes: a newer sequence number than
+        the last accepted one, within ``seq_window`` of it, and an expiry in ``[now, now + max_ttl_s]``."""
+        if seq <= self.last_seq:
+            raise GoalRejected(f"seq {seq} is not newer than {self.last_seq} (duplicate, reordered or replayed)")
+        if self.last_seq >= 0 and seq - self.last_seq > self.config.seq_window:
+            raise GoalRejected(f"seq {seq} jumps {seq - self.last_seq} past the last one (window "
+                               f"{self.config.seq_window}): poisoned")
+        if not now <= expires_at:
+            raise GoalRejected(f"expired {1e3 * (now - expires_at):.1f} ms ago" if np.isfinite(expires_at)
+                               else "no expiry")
+        if expires_at - now > self.config.max_ttl_s:
+            raise GoalRejected(f"expires {expires_at - now:.3g} s from now, beyond {self.config.max_ttl_s:g} s: "
+                               "a clock from the future")
+
     def check_goal(self, action, seq: int, expires_at: float, now: float) -> np.ndarray:
         """Returns the goal as float64 ``[J]`` or raises :class:`GoalRejected`."""
         if not isinstance(action, np.ndarray):
@@ -73,19 +95,28 @@ class SafetyLayer:
             raise GoalRejected("action contains NaN or Inf")
         if np.any(np.abs(action) > self.config.max_abs):
             raise GoalRejected(f"action magnitude beyond {self.config.max_abs}: garbage, not clamped")
-        if seq <= self.last_seq:
-            raise GoalRejected(f"goal seq {seq} is not newer than {self.last_seq} (duplicate or reordered)")
-        if not now <= expires_at:
-            raise GoalRejected(f"goal expired {1e3 * (now - expires_at):.1f} ms ago")
+        self.check_fresh(seq, expires_at, now)
         self.last_seq = seq
+        self.driven = True
         return action.astype(np.float64)
 
-    def filter(self, goal: np.ndarray, measured: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """An accepted goal ``[J]`` to the command to apply ``[J]``, and the changes made."""
+    def filter(self, goal: np.ndarray, measured: np.ndarray,
+               position: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+        """An accepted goal ``[J]`` to the command to apply ``[J]``, and the changes made.
+
+        ``measured``: the reference pose (the measured position, or the last command where none is
+        measured); ``position``: the measured joint positions when the robot reports them (velocity
+        commands are then also stopped where they would leave the position limits within one period).
+        """
         events = []
-        command = np.clip(goal, self.lower, self.upper)
-        if not np.array_equal(command, goal):
-            events.append("clamped to joint limits")
+        if self.spec.action == "velocity":
+            command = self._velocity_limits(goal, position)
+            if not np.array_equal(command, goal):
+                events.append("clamped to velocity limits")
+        else:
+            command = np.clip(goal, self.lower, self.upper)
+            if not np.array_equal(command, goal):
+                events.append("clamped to joint limits")
         if self.spec.action == "position":
             reference = measured
             step = self.max_step
@@ -105,6 +136,18 @@ class SafetyLayer:
         if self.mode == "hold":
             self.mode, self.reason = "active", ""
         return command, events
+
+    def _velocity_limits(self, goal: np.ndarray, position: np.ndarray | None) -> np.ndarray:
+        """Velocity goals within each joint's ``max_velocity``, and, with a measured ``position``, no
+        motion that would leave ``[lower, upper]`` within one period (a joint beyond a limit may stay
+        or move back, never further out)."""
+        vmax = self.max_step / self.spec.control_period_s
+        low, high = -vmax, vmax
+        if position is not None:
+            dt = self.spec.control_period_s
+            high = np.minimum(high, np.maximum(0.0, (self.upper - position) / dt))
+            low = np.maximum(low, np.minimum(0.0, (self.lower - position) / dt))
+        return np.clip(goal, low, high)
 
     def _inside_workspace(self, command: np.ndarray, measured: np.ndarray) -> tuple[np.ndarray, bool]:
         if self._in_box(command):
@@ -131,7 +174,7 @@ class SafetyLayer:
         if self.mode == "active" and self.missed >= self.config.hold_after:
             self.mode, self.reason = "hold", f"no valid goal for {self.missed} periods"
             return f"watchdog: hold after {self.missed} missed periods"
-        if self.mode == "hold" and self.missed >= self.config.stop_after and self.last_seq >= 0:
+        if self.mode == "hold" and self.missed >= self.config.stop_after and self.driven:
             self.mode, self.reason = "stopped", f"no valid goal for {self.missed} periods"
             return f"watchdog: stopped after {self.missed} missed periods (reset to resume)"
         return None
@@ -145,13 +188,25 @@ class SafetyLayer:
         if self.mode == "active":
             self.mode, self.reason = "hold", "client left"
 
-    def new_session(self) -> None:
-        """A new client session: goal sequence numbers start over."""
-        self.last_seq = -1
+    def new_session(self, seq: int = -1) -> None:
+        """A new client session, opened by a hello numbered ``seq``: sequence numbers start from it."""
+        self.last_seq, self.driven = seq, False
 
     def estop(self, reason: str) -> str:
         self.mode, self.reason = "stopped", f"e-stop: {reason}"
         return self.reason
+
+    @property
+    def estop_latched(self) -> bool:
+        """An e-stop holds the robot until an explicit reset; it wins over parking on every exit path."""
+        return self.mode == "stopped" and self.reason.startswith("e-stop")
+
+    def check_reset(self, seq: int, expires_at: float, now: float) -> None:
+        """A client's reset passes the same freshness checks as a goal (a replayed reset, one from an
+        earlier sequence, or one without a valid expiry is rejected); accepting it moves the sequence,
+        so every goal sent before it is old from now on."""
+        self.check_fresh(seq, expires_at, now)
+        self.last_seq = seq
 
     def reset(self, measured: np.ndarray) -> str:
         """Clear a stop. The robot holds at the measured pose until a new goal arrives; rate limits

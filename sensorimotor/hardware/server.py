@@ -32,6 +32,11 @@ from sensorimotor.hardware.safety import GoalRejected, SafetyConfig, SafetyLayer
 
 log = logging.getLogger("sensorimotor.hardware.server")
 
+CLOCK_TOLERANCE_S = 0.25
+"""How far a client's message may claim to be ahead of the clock offset measured so far (latency
+jitter, clock drift); further is a poisoned clock and the message is dropped, so it cannot move the
+offset and make every later goal look expired."""
+
 
 @dataclass
 class ServerStats:
@@ -42,6 +47,9 @@ class ServerStats:
     goals_superseded: int = 0
     bad_messages: int = 0
     clients_refused: int = 0
+    flooded_periods: int = 0
+    """Periods in which ``max_messages_per_period`` was reached: the rest waited for later periods
+    (ZeroMQ queues per peer and serves peers in turn, so a flooding socket cannot starve the client)."""
     events: list[str] = field(default_factory=list)
 
 
@@ -63,10 +71,13 @@ class RobotServer:
         safety: watchdog periods and limits.
         lockstep: advance only when a goal answers the latest state (simulated robots).
         park_timeout_s: how long parking may take before release.
+        max_messages_per_period: messages handled per control period at most, so that no flood of
+            messages, valid or not, can push the loop past its deadlines or starve the watchdog.
     """
 
     def __init__(self, robot: Robot, address: str = "tcp://127.0.0.1:5555", secret: bytes | None = None,
-                 safety: SafetyConfig = SafetyConfig(), lockstep: bool = False, park_timeout_s: float = 2.0):
+                 safety: SafetyConfig = SafetyConfig(), lockstep: bool = False, park_timeout_s: float = 2.0,
+                 max_messages_per_period: int = 64):
         transport.check_address(address, secret)
         self.robot, self.address, self.secret = robot, address, secret
         self.spec = robot.spec
@@ -74,6 +85,7 @@ class RobotServer:
         self.safety = SafetyLayer(self.spec, safety, robot.forward_kinematics)
         self.lockstep = lockstep
         self.park_timeout_s = park_timeout_s
+        self.max_messages_per_period = max_messages_per_period
         self.period = self.spec.control_period_s
         self.stats = ServerStats()
         self._stop = threading.Event()
@@ -133,6 +145,7 @@ class RobotServer:
             if kind == "estop":
                 self._event(self.safety.estop(reason))
             else:
+                self._pending = None  # goals accepted before the reset are never executed after it
                 self._event(f"{self.safety.reset(self._measured_position())} ({reason})")
 
     def _install_signals(self):
@@ -170,21 +183,36 @@ class RobotServer:
                 k += skipped  # re-anchor on the grid rather than bursting to catch up
 
     def _receive_until(self, deadline: float, until_goal: bool = False) -> bool:
-        """Handle messages until ``deadline``; with ``until_goal``, return True at the first accepted goal."""
+        """Handle messages until ``deadline`` (at most ``max_messages_per_period`` of them); with
+        ``until_goal``, return True at the first accepted goal."""
+        handled = 0
         while True:
             timeout_ms = max(0.0, (deadline - time.monotonic()) * 1e3)
             if not self._sock.poll(timeout_ms, zmq.POLLIN):
                 return self._pending is not None
-            while True:
+            while handled < self.max_messages_per_period and time.monotonic() < deadline:
                 try:
                     frames = self._sock.recv_multipart(zmq.NOBLOCK)
                 except zmq.Again:
                     break
-                self._handle(frames)
-            if until_goal and self._pending is not None:
-                return True
+                handled += 1
+                self._handle_safely(frames)
+                if until_goal and self._pending is not None:
+                    return True
+            if handled >= self.max_messages_per_period:  # a flood: the rest waits for the next periods
+                self.stats.flooded_periods += 1
+                time.sleep(max(0.0, deadline - time.monotonic()))
+                return self._pending is not None
             if time.monotonic() >= deadline:
                 return self._pending is not None
+
+    def _handle_safely(self, frames: list[bytes]) -> None:
+        """No message may end the loop: anything a message makes go wrong is a counted rejection."""
+        try:
+            self._handle(frames)
+        except Exception as exc:  # noqa: BLE001 - the control loop must outlive every message
+            self.stats.bad_messages += 1
+            self._event(f"message dropped: {type(exc).__name__}: {str(exc)[:80]}")
 
     def _missed_period(self) -> None:
         self.stats.periods += 1
@@ -207,7 +235,8 @@ class RobotServer:
             goal, msg, arrived = self._pending
             self._pending = None
             self._goal_wait = time.monotonic() - arrived
-            command, events = self.safety.filter(goal, measured)
+            position = np.asarray(self._measured["position"], np.float64) if "position" in self._measured else None
+            command, events = self.safety.filter(goal, measured, position)
             self.safety.follow()
             for e in events:
                 self._event(f"goal {msg.seq}: {e}")
@@ -252,18 +281,25 @@ class RobotServer:
             self.stats.clients_refused += 1
             self._reply(identity, "error", reason="not the driving session: send hello first (one driver at a time)")
             return
+        if msg.type == "estop":  # stopping is always honoured, whatever its clock says
+            client.last_heard = now
+            self._event(self.safety.estop(f"client: {str(msg.fields.get('reason', 'no reason given'))[:200]}"))
+            self._publish(None, msg)
+            return
+        offset = now - msg.t
+        if offset < client.clock_offset - CLOCK_TOLERANCE_S:
+            self.stats.bad_messages += 1
+            self._event(f"{msg.type} {msg.seq} dropped: its clock is {client.clock_offset - offset:.3g} s ahead of the "
+                        "session's (a message from the future)")
+            return
         client.last_heard = now
-        client.clock_offset = min(client.clock_offset, now - msg.t)
+        client.clock_offset = min(client.clock_offset, offset)
         if msg.type == "goal":
             self._goal(msg, now)
         elif msg.type == "heartbeat":
             self.safety.heartbeat()
-        elif msg.type == "estop":
-            self._event(self.safety.estop(f"client: {msg.fields.get('reason', 'no reason given')}"))
-            self._publish(None, msg)
         elif msg.type == "reset":
-            self._event(self.safety.reset(self._measured_position()))
-            self._publish(None, msg)
+            self._reset(msg, now)
         elif msg.type == "new_episode":
             self._new_episode(msg)
         elif msg.type == "bye":
@@ -289,10 +325,31 @@ class RobotServer:
         session = uuid.uuid4().hex[:12]
         self._client = _Session(identity, session, now - msg.t, now)
         self._pending = None
-        self.safety.new_session()
+        self.safety.new_session(msg.seq)
         self._event(f"session {session} opened")
         self._reply(identity, "welcome", session=session, spec=self.spec.to_dict(), spec_hash=self.spec_hash,
                     lockstep=self.lockstep, episodic=self.robot.episodic, mode=self.safety.mode)
+        self._publish(None, msg)
+
+    def _expires_at(self, msg: Message) -> float:
+        """The message's ``expires`` on the server's clock (-inf when it has none or it is not a number)."""
+        expires = msg.fields.get("expires")
+        if not isinstance(expires, (int, float)) or isinstance(expires, bool) or not np.isfinite(expires):
+            return -np.inf
+        return float(expires) + self._client.clock_offset
+
+    def _reset(self, msg: Message, now: float) -> None:
+        """A client's reset: as fresh as a goal must be (no replays, no reset from before the last goal);
+        it discards any goal accepted before it."""
+        try:
+            self.safety.check_reset(msg.seq, self._expires_at(msg), now)
+        except GoalRejected as exc:
+            self.stats.goals_rejected += 1
+            self._event(f"reset {msg.seq} rejected: {exc}")
+            self._publish(None, msg)
+            return
+        self._pending = None
+        self._event(self.safety.reset(self._measured_position()))
         self._publish(None, msg)
 
     def _goal(self, msg: Message, now: float) -> None:
@@ -301,13 +358,8 @@ class RobotServer:
             self._event(f"goal {msg.seq} ignored: {self.safety.reason}")
             self._answer_unapplied(msg)
             return
-        expires = msg.fields.get("expires")
-        if not isinstance(expires, (int, float)) or isinstance(expires, bool):
-            expires_at = -np.inf
-        else:
-            expires_at = float(expires) + self._client.clock_offset
         try:
-            goal = self.safety.check_goal(msg.arrays.get("action"), msg.seq, expires_at, now)
+            goal = self.safety.check_goal(msg.arrays.get("action"), msg.seq, self._expires_at(msg), now)
         except GoalRejected as exc:
             self.stats.goals_rejected += 1
             self._event(f"goal {msg.seq} rejected: {exc}")
@@ -369,7 +421,10 @@ class RobotServer:
                 measured = self._measured_position()
                 self.robot.send_action(self.safety.hold_command(measured))
                 self._event("shutdown: hold")
-                self._park()
+                if self.safety.estop_latched:  # a latched e-stop wins over parking: the robot stays put
+                    self._event("shutdown: e-stop latched, not parking")
+                else:
+                    self._park()
         except Exception as exc:  # noqa: BLE001 - the release below must still run
             self._event(f"shutdown: hold/park failed: {exc!r}")
         finally:

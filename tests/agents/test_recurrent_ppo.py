@@ -78,7 +78,7 @@ def test_truncated_steps_bootstrap_from_the_final_observation():
     (["--ppo.seq-len", "64"], "cannot be longer than the rollout"),
     (["--ppo.seq-len", "8", "--ppo.burn-in", "8"], "burn_in"),
     (["--ppo.seq-len", "16", "--ppo.batch-size", "40"], "batch_size"),
-    (["--ppo.recurrent", "transformer"], "'lstm' or 'gru'"),
+    (["--ppo.recurrent", "transformer"], "invalid choice 'transformer' for argument '--ppo.recurrent'"),
     (["--ppo.recurrent", "None", "--ppo.seq-len", "16"], "need a recurrent model"),
 ])
 def test_bad_recurrent_settings_exit_2_with_one_line(flags, message):

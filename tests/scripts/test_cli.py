@@ -154,3 +154,9 @@ def _decode_ffmpeg(path):
 
     with imageio.get_reader(path, format="FFMPEG") as reader:
         return [frame for frame in reader]
+
+
+def test_flag_parse_errors_are_one_line_too():
+    assert_clean_error(run_cli("train", "ppo", "--env", "CartPole-v1", "--ppo.nonsense", "3"),
+                       "Unrecognized options", "--ppo.nonsense")
+    assert_clean_error(run_cli("export", "somewhere", "--formats", "pdf"), "invalid choice 'pdf'")
