@@ -23,6 +23,11 @@ Optional entries and metadata (backends that have them):
 - ``info["lives"]`` int64 ``[N]``: lives left (Atari).
 - ``metadata["frame_stack"] = k``: the observation's leading axis holds the last ``k`` frames, oldest
   first (zeros before an episode's first frame), so a replay can store one frame per step.
+
+Actions, one rule for every backend (:func:`check_actions`): ``[N]`` integers in ``[0, n)`` for a
+``Discrete`` space, ``[N, *shape]`` finite numbers for a ``Box``; anything else (a wrong shape or
+dtype, an out-of-range choice, NaN or Inf) raises :class:`~sensorimotor.errors.UserError` with one
+line before it reaches the simulator. Finite Box actions outside the bounds are clipped as the task does.
 """
 
 from __future__ import annotations
@@ -76,6 +81,30 @@ class EpisodeStats:
         self._returns[done] = 0.0
         self._lengths[done] = 0
         return finished_return, finished_length
+
+
+def check_actions(actions: torch.Tensor, space: gym.Space, num_envs: int) -> None:
+    """Raise :class:`UserError` unless ``actions`` fits ``space`` for ``num_envs`` envs (see the module
+    docstring). One host sync for the value checks."""
+    from sensorimotor.errors import UserError
+
+    if not isinstance(actions, torch.Tensor):
+        raise UserError(f"actions must be a torch tensor, got {type(actions).__name__}.")
+    if isinstance(space, gym.spaces.Discrete):
+        if tuple(actions.shape) != (num_envs,) or actions.dtype.is_floating_point or actions.dtype == torch.bool:
+            raise UserError(f"discrete actions must be integers of shape ({num_envs},), got {actions.dtype} "
+                            f"{tuple(actions.shape)}.")
+        low, high = int(space.start), int(space.start) + int(space.n) - 1
+        if bool(((actions < low) | (actions > high)).any()):
+            raise UserError(f"discrete actions must be in [{low}, {high}], got {actions.tolist()}.")
+        return
+    expected = (num_envs, *space.shape)
+    if tuple(actions.shape) != expected:
+        raise UserError(f"actions must have shape {expected}, got {tuple(actions.shape)}.")
+    if actions.dtype.is_complex or actions.dtype == torch.bool:
+        raise UserError(f"continuous actions must be numbers, got {actions.dtype}.")
+    if actions.dtype.is_floating_point and not bool(torch.isfinite(actions).all()):
+        raise UserError("actions contain NaN or Inf: the policy diverged or the caller sent garbage.")
 
 
 def space_dtype(space: gym.Space) -> torch.dtype:

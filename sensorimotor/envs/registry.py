@@ -8,6 +8,7 @@ under its backend name (``mujoco`` for the locomotion tasks).
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -78,13 +79,25 @@ def _load_providers() -> None:
 
 
 def spec(id: str) -> EnvSpec:
-    """The spec of ``id``; an unknown id raises :class:`UserError` naming close matches."""
+    """The spec of ``id``; an unknown id raises :class:`UserError` naming close matches. An id that only
+    Gymnasium knows (a user's ``gymnasium.register``) is taken as it is, on the ``sync`` and ``subproc``
+    backends, with a one-line note that it has no native backend."""
     _load_providers()
+    if id not in _REGISTRY and id in gym.registry:
+        import sys
+
+        print(f"note: {id} is registered with gymnasium, not with sensorimotor: it runs on the sync and subproc "
+              "backends (no native batched backend).", file=sys.stderr)
+        register(id, functools.partial(_gymnasium_make, id), tags=("gymnasium", "user"))
     if id not in _REGISTRY:
         close = difflib.get_close_matches(id, list(_REGISTRY), n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else " See `list_envs()` for the ids."
         raise UserError(f"unknown env id {id!r}.{hint}")
     return _REGISTRY[id]
+
+
+def _gymnasium_make(id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
+    return gym.make(id, render_mode=render_mode, **kwargs)
 
 
 def list_envs(tag: str | None = None) -> list[str]:

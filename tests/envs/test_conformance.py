@@ -82,3 +82,73 @@ def test_episode_return_is_the_sum_of_the_raw_rewards(env_id, backend):
 @pytest.mark.parametrize("env_id,backend", CASES)
 def test_seeding_is_deterministic(env_id, backend):
     assert torch.equal(rollout(env_id, backend, 7), rollout(env_id, backend, 7))
+
+
+@pytest.mark.parametrize("env_id,backend", [case for case in CASES if case[1] != "mjx"])  # mjx: test_mjx.py
+def test_final_obs_equals_obs_where_no_episode_ended(env_id, backend):
+    """Where an env did not reset, ``final_obs`` is ``obs``; the ale backend with life-loss terminals
+    (lives end steps, games go on) is checked too. Before: stale frame stacks in the other envs' rows."""
+    kwargs = {"life_loss_terminal": True} if backend == "ale" else {}
+    env = make_vec(env_id, 2, backend=backend, **kwargs)
+    env.reset(seed=3)
+    generator = torch.Generator().manual_seed(3)
+    for _ in range(120):
+        obs, _, terminated, truncated, info = env.step(random_actions(env, generator))
+        reset = info.get("episode_end", terminated | truncated).cpu()
+        assert torch.equal(info["final_obs"].cpu()[~reset], obs.cpu()[~reset])
+    env.close()
+
+
+def invalid_actions(env):
+    """Action batches every backend must refuse: too many rows, out of range, too long, non-finite."""
+    space, n = env.single_action_space, env.num_envs
+    if isinstance(space, gym.spaces.Discrete):
+        return [torch.zeros(n + 1, dtype=torch.long), torch.full((n,), -1), torch.full((n,), int(space.n)),
+                torch.zeros(n, 2, dtype=torch.long), torch.zeros(n)]
+    shape = (n, *space.shape)
+    nan, inf = torch.zeros(shape), torch.zeros(shape)
+    nan[0, 0], inf[-1, -1] = float("nan"), float("inf")
+    return [torch.zeros((n + 1, *space.shape)), torch.zeros((n, space.shape[0] + 1)), nan, inf]
+
+
+@pytest.mark.parametrize("env_id,backend", CASES)
+def test_invalid_actions_are_refused_in_one_line(env_id, backend):
+    from sensorimotor.errors import UserError
+
+    env = make_vec(env_id, 2, backend=backend)
+    env.reset(seed=0)
+    for actions in invalid_actions(env):
+        with pytest.raises(UserError) as caught:
+            env.step(actions)
+        assert "\n" not in str(caught.value)
+    env.step(random_actions(env, torch.Generator().manual_seed(0)))  # still usable afterwards
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", list_envs())
+def test_gymnasium_and_sb3_env_checkers_pass_on_every_single_env(env_id):
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env as gymnasium_check
+    from stable_baselines3.common.env_checker import check_env as sb3_check
+
+    from sensorimotor.envs.registry import make
+
+    env = make(env_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # advice (normalize the action box...), not failures
+        gymnasium_check(env, skip_render_check=True)
+        sb3_check(env, warn=False)
+    env.close()
+
+
+def test_an_id_registered_only_with_gymnasium_runs_on_sync_and_subproc(capsys):
+    from gymnasium.envs.classic_control import CartPoleEnv
+
+    gym.register("MyRecall-v0", entry_point=CartPoleEnv, max_episode_steps=50)
+    for backend in ("sync", "subproc"):
+        env = make_vec("MyRecall-v0", 2, backend=backend)
+        assert env.reset(seed=0).shape == (2, 4)
+        env.step(torch.zeros(2, dtype=torch.long))
+        env.close()
+    assert "registered with gymnasium, not with sensorimotor" in capsys.readouterr().err

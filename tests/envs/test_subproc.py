@@ -23,3 +23,20 @@ def test_subproc_matches_sync_step_for_step(env_id):
     for a, b in zip(results["sync"], results["subproc"]):
         assert a.dtype == b.dtype and torch.equal(a, b)
     assert any(t.any() for t in results["sync"][4::6] + results["sync"][5::6])  # some episode ended
+
+
+def test_a_crashed_worker_is_reraised_with_its_traceback():
+    """Gymnasium's AsyncVectorEnv does this; before, the parent saw a bare EOFError and a dead env."""
+    import gymnasium as gym
+
+    from sensorimotor.envs.vector.subproc import WorkerError
+
+    gym.register("Crashing-v0", entry_point="tests.envs.crashing_env:CrashingEnv")
+    env = make_vec("Crashing-v0", 2, backend="subproc")
+    env.reset(seed=0)
+    env.step(torch.zeros(2, dtype=torch.long))
+    env.step(torch.zeros(2, dtype=torch.long))
+    with pytest.raises(WorkerError, match="the simulator blew up on step 3") as caught:
+        env.step(torch.zeros(2, dtype=torch.long))
+    assert "crashing_env.py" in str(caught.value) and "Traceback" in str(caught.value)
+    assert all(not p.is_alive() for p in env._procs)  # the other workers were closed, nothing left running

@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from sensorimotor.envs.core import EpisodeStats
+from sensorimotor.envs.core import EpisodeStats, check_actions
 
 
 class AleVecEnv:
@@ -66,6 +66,7 @@ class AleVecEnv:
         return self._to(obs)
 
     def step(self, actions: torch.Tensor):
+        check_actions(actions, self.single_action_space, self.num_envs)  # ale-py hangs on an out-of-range one
         obs, reward, terminated, truncated, info = self._env.step(actions.detach().cpu().numpy().astype(np.int64))
         frame_number = np.asarray(info["episode_frame_number"], dtype=np.int64)
         # A real game end is the only time ALE resets: the episode frame counter starts over.
@@ -74,8 +75,13 @@ class AleVecEnv:
         self._frame_number = frame_number
         ret, length = self._stats.update(reward.astype(np.float64), episode_end)
         next_obs = self._to(obs)
-        # Dense final_obs (DESIGN 2.1): a separate tensor, equal to obs where no game ended.
-        out = {"final_obs": self._to(info["final_obs"]) if "final_obs" in info else next_obs.clone(),
+        # Dense final_obs (DESIGN 2.1): a separate tensor, equal to obs where no game ended. ale-py's own
+        # final_obs holds stale frames in the rows that did not reset: only the reset rows are taken.
+        final_obs = next_obs.clone()
+        reset_rows = np.flatnonzero(episode_end)
+        if "final_obs" in info and len(reset_rows):
+            final_obs[reset_rows] = self._to(np.asarray(info["final_obs"])[reset_rows])
+        out = {"final_obs": final_obs,
                "episode_return": torch.as_tensor(ret, device=self.device),
                "episode_length": torch.as_tensor(length, device=self.device),
                "episode_end": torch.as_tensor(episode_end, device=self.device),

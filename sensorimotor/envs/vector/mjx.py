@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from sensorimotor.envs.core import check_actions
 from sensorimotor.envs.vector.mjx_core import core_for
 from sensorimotor.errors import UserError, check
 from sensorimotor.utils.jax_setup import import_mjx, jax_device_for
@@ -78,8 +79,7 @@ class MjxVecEnv:
 
     def step(self, actions: torch.Tensor):
         check(self._state is not None, "call reset() before step().")
-        check(tuple(actions.shape) == (self.num_envs, self.model.nu),
-              f"actions must have shape ({self.num_envs}, {self.model.nu}), got {tuple(actions.shape)}.")
+        check_actions(actions, self.single_action_space, self.num_envs)
         actions = actions.detach().to(self.device, torch.float32).contiguous()
         self._steps += 1
         if self._steps % self.reset_refresh == 0:  # a dispatch, not a sync: the host does not wait

@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from sensorimotor.envs.core import EpisodeStats
+from sensorimotor.envs.core import EpisodeStats, check_actions
 from sensorimotor.errors import check
 from sensorimotor.utils.mujoco_gl import GL_HELP, import_mujoco, require_rendering
 
@@ -97,6 +97,7 @@ class MujocoVecEnv:
             tuple(actions.shape) == (self.num_envs, self.model.nu),
             f"actions must have shape ({self.num_envs}, {self.model.nu}), got {tuple(actions.shape)}.",
         )
+        check_actions(actions, self.single_action_space, self.num_envs)
         self._ctrl[:] = actions.detach().to("cpu", torch.float64).numpy()
         position_before = self.task.position(self._batch).copy()
         # The calling thread steps the first slice itself while the workers step the others: one

@@ -16,11 +16,21 @@ from multiprocessing import shared_memory
 import numpy as np
 import torch
 
-from sensorimotor.envs.core import space_dtype
+from sensorimotor.envs.core import check_actions, space_dtype
 
 
-def _worker(conn, env_id: str, count: int, kwargs: dict, shm_names: tuple[str, str], offset: int, total: int):
+class WorkerError(RuntimeError):
+    """An env raised inside a worker process; the message carries the worker's traceback."""
+
+
+def _worker(conn, env_id: str, count: int, kwargs: dict, shm_names: tuple[str, str], offset: int, total: int,
+            gymnasium_spec=None):
+    import gymnasium as gym
+
     from sensorimotor.envs.registry import make_vec
+
+    if gymnasium_spec is not None:  # an id the user registered with gymnasium in the parent process
+        gym.registry[env_id] = gymnasium_spec
 
     env = make_vec(env_id, count, backend="sync", **kwargs)
     shape = env.single_observation_space.shape
@@ -30,18 +40,14 @@ def _worker(conn, env_id: str, count: int, kwargs: dict, shm_names: tuple[str, s
     try:
         while True:
             command, payload = conn.recv()
-            if command == "reset":
-                obs_out[:] = env.reset(seed=payload).numpy()
-                conn.send(None)
-            elif command == "step":
-                obs, reward, terminated, truncated, info = env.step(torch.from_numpy(payload))
-                obs_out[:] = obs.numpy()
-                final_out[:] = info["final_obs"].numpy()
-                conn.send((reward.numpy(), terminated.numpy(), truncated.numpy(),
-                           info["episode_return"].numpy(), info["episode_length"].numpy()))
-            elif command == "render":
-                conn.send(env.render())
-            elif command == "close":
+            if command == "close":
+                break
+            try:
+                conn.send(("ok", _serve(env, command, payload, obs_out, final_out)))
+            except Exception as exc:  # noqa: BLE001 - every failure goes back to the parent; the worker ends
+                import traceback
+
+                conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
                 break
     finally:
         env.close()
@@ -50,13 +56,34 @@ def _worker(conn, env_id: str, count: int, kwargs: dict, shm_names: tuple[str, s
         conn.close()
 
 
+def _serve(env, command: str, payload, obs_out: np.ndarray, final_out: np.ndarray):
+    """One command from the parent; returns what goes back (observations go through shared memory)."""
+    if command == "reset":
+        obs_out[:] = env.reset(seed=payload).numpy()
+        return None
+    if command == "step":
+        obs, reward, terminated, truncated, info = env.step(torch.from_numpy(payload))
+        obs_out[:] = obs.numpy()
+        final_out[:] = info["final_obs"].numpy()
+        return (reward.numpy(), terminated.numpy(), truncated.numpy(), info["episode_return"].numpy(),
+                info["episode_length"].numpy())
+    if command == "render":
+        return env.render()
+    raise ValueError(f"unknown command {command!r}")
+
+
 class SubprocVecEnv:
     """``num_envs`` copies of registry id ``env_id`` over ``num_workers`` processes (VecEnv contract)."""
 
     def __init__(self, env_id: str, num_envs: int, device: torch.device, num_workers: int | None = None, **kwargs):
         from sensorimotor.envs.registry import make_vec
 
+        import gymnasium as gym
+
+        from sensorimotor.envs.registry import spec
+
         probe = make_vec(env_id, 1, backend="sync", **kwargs)  # the spaces exactly as the workers see them
+        gymnasium_spec = gym.registry.get(env_id) if "user" in spec(env_id).tags else None
         self.single_observation_space, self.single_action_space = (probe.single_observation_space,
                                                                    probe.single_action_space)
         self.metadata = dict(probe.metadata)
@@ -76,7 +103,8 @@ class SubprocVecEnv:
         for count, offset in zip(counts, self._offsets):
             parent, child = context.Pipe()
             proc = context.Process(target=_worker, daemon=True,
-                                   args=(child, env_id, count, kwargs, tuple(s.name for s in self._shm), offset, num_envs))
+                                   args=(child, env_id, count, kwargs, tuple(s.name for s in self._shm), offset, num_envs,
+                                         gymnasium_spec))
             proc.start()
             child.close()
             self._conns.append(parent)
@@ -86,15 +114,15 @@ class SubprocVecEnv:
     def reset(self, seed: int | None = None) -> torch.Tensor:
         for conn, offset in zip(self._conns, self._offsets):
             conn.send(("reset", None if seed is None else seed + offset))
-        for conn in self._conns:
-            conn.recv()
+        self._gather()
         return self._tensor(self._obs)
 
     def step(self, actions: torch.Tensor):
+        check_actions(actions, self.single_action_space, self.num_envs)
         actions = actions.detach().cpu().numpy()
         for conn, offset, count in zip(self._conns, self._offsets, self._counts):
             conn.send(("step", actions[offset:offset + count]))
-        parts = [conn.recv() for conn in self._conns]
+        parts = self._gather()
         reward, terminated, truncated, ep_return, ep_length = (np.concatenate(p) for p in zip(*parts))
         info = {"final_obs": self._tensor(self._final),
                 "episode_return": torch.as_tensor(ep_return, device=self.device),
@@ -104,9 +132,28 @@ class SubprocVecEnv:
 
     def render(self) -> np.ndarray | None:
         self._conns[0].send(("render", None))
-        return self._conns[0].recv()
+        return self._gather(self._conns[:1])[0]
+
+    def _gather(self, conns=None) -> list:
+        """Every worker's answer; a worker's exception is raised here with its traceback (the other
+        workers are closed first), and a worker that died without one is named."""
+        results, failure = [], None
+        for i, conn in enumerate(conns or self._conns):
+            try:
+                answer = conn.recv()
+            except (EOFError, ConnectionResetError, BrokenPipeError):
+                answer = ("error", f"worker {i} died (exit code {self._procs[i].exitcode})", "")
+            if answer[0] == "error" and failure is None:
+                failure = answer
+            results.append(answer[1] if answer[0] == "ok" else None)
+        if failure is not None:
+            self.close()
+            raise WorkerError(f"an env worker failed: {failure[1]}\n--- worker traceback ---\n{failure[2]}")
+        return results
 
     def close(self) -> None:
+        if not self._shm:
+            return
         for conn in self._conns:
             try:
                 conn.send(("close", None))

@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from sensorimotor.envs.core import EpisodeStats, float32_box, space_dtype
+from sensorimotor.envs.core import EpisodeStats, check_actions, float32_box, space_dtype
 
 
 class SyncVecEnv:
@@ -39,6 +39,7 @@ class SyncVecEnv:
         return self._to_tensor(np.stack(obs))
 
     def step(self, actions: torch.Tensor):
+        check_actions(actions, self.single_action_space, self.num_envs)
         actions_np = actions.detach().cpu().numpy()
         obs, final_obs = [], []
         rewards = np.zeros(self.num_envs, dtype=np.float64)

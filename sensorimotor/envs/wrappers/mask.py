@@ -20,10 +20,12 @@ def masked_space(space: gym.spaces.Box, keep: Sequence[int]) -> gym.spaces.Box:
     return gym.spaces.Box(space.low[keep], space.high[keep], dtype=space.dtype)
 
 
-class MaskObservation(gym.ObservationWrapper):
-    """``obs [D] -> obs[keep]`` for a single env with a flat ``Box`` observation."""
+class MaskObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
+    """``obs [D] -> obs[keep]`` for a single env with a flat ``Box`` observation. Its constructor
+    arguments are recorded, so ``env.spec.make()`` (Gymnasium's env checker) rebuilds it."""
 
     def __init__(self, env: gym.Env, keep: Sequence[int]):
+        gym.utils.RecordConstructorArgs.__init__(self, keep=[int(i) for i in keep])
         super().__init__(env)
         self.keep = np.asarray(keep, dtype=np.int64)
         self.observation_space = masked_space(env.observation_space, keep)
