@@ -4,6 +4,7 @@ driving the same MockRobot server process at 50 and 100 Hz, for an MLP and an 84
 camera frame per step. Then the watchdog's trip time against its bound.
 
     .venv/bin/python benchmarks/bridge_latency.py [--seconds 8] [--repeats 3]
+    .venv/bin/python benchmarks/bridge_latency.py --flood    # bridge_flood_<hz>: the loop under a flood
 
 Jitter: |wake-up - deadline| for ours; for the naive loop the same against its own ideal grid would
 grow without bound (sleep drifts), so both are also compared on period jitter |interval - period|.
@@ -167,8 +168,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--repeats", type=int, default=3, help="runs per setting; medians are printed")
+    parser.add_argument("--flood", action="store_true",
+                        help="only the flood rows, bridge_flood_<hz> (benchmarks/bridge_flood.py)")
     args = parser.parse_args()
     print(machine_line())
+    if args.flood:
+        from benchmarks.bridge_flood import report
+
+        for hz in (50, 100):
+            report(hz, seconds=4.0)
+        return
     spec_hashes = {hz: planar_arm_spec(1.0 / hz).hash() for hz in (50, 100)}
     folder = tempfile.mkdtemp(prefix="bridge-bench-")
     models = {"mlp": MLP(), "cnn": CNN()}
