@@ -25,7 +25,7 @@ from sensorimotor.agents.env_builder import normalizers
 from sensorimotor.agents.registry import agent_spec
 from sensorimotor.app.loading import load_run
 from sensorimotor.app.run_dir import RunArgs
-from sensorimotor.app.train import train
+from sensorimotor.app.train import resume, train
 from sensorimotor.errors import UserError
 
 
@@ -103,13 +103,18 @@ class Trainer:
         self.policy: Policy | None = None
 
     def learn(self, total_steps: int) -> Trainer:
-        """Train for ``total_steps`` env steps in a new run directory; returns ``self``."""
-        config = dataclasses.replace(self.config, total_steps=int(total_steps))
-        self.run_dir = train(self.spec.name, self.run, config, env=self.env)
+        """Train for ``total_steps`` env steps: the first call in a new run directory, later calls
+        continue that run (weights, optimizer, replay) for ``total_steps`` more; returns ``self``."""
+        if self.run_dir is None:
+            config = dataclasses.replace(self.config, total_steps=int(total_steps))
+            self.run_dir = train(self.spec.name, self.run, config, env=self.env)
+        else:
+            resume(self.run_dir, more_steps=int(total_steps), env=self.env)
         if self.env is None:
             self.policy = load(self.run_dir)
-        else:  # a caller's env cannot be rebuilt from an id: load onto it (its normalizers are frozen)
-            self.policy = load_run_for_custom_env(self.spec, config, self.env, self.run_dir)
+        else:  # a caller's env cannot be rebuilt from an id: load onto it (its normalizers freeze until
+            # the next learn)
+            self.policy = load_run_for_custom_env(self.spec, self.config, self.env, self.run_dir)
         return self
 
     def predict(self, obs, state: Any = None, episode_start=None, deterministic: bool = True):

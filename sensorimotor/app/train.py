@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -33,12 +34,18 @@ def train(agent: str, run: RunArgs, config: Any, env=None) -> str:
     return _train(spec, run, config, run_dir, checkpoint=None, env=env)
 
 
-def resume(path: str) -> str:
-    """Continue the run in ``path`` from its last complete checkpoint, with its saved settings."""
+def resume(path: str, more_steps: int | None = None, env=None) -> str:
+    """Continue the run in ``path`` from its last complete checkpoint, with its saved settings; with
+    ``more_steps``, for that many steps past the checkpoint (the Python API's second ``learn``), on
+    ``env`` when the caller built it."""
     run_dir = RunDir(path)
     spec, run, config = run_dir.read()
+    checkpoint = run_dir.checkpoint()
+    if more_steps is not None:
+        done = int(os.path.basename(checkpoint).removeprefix("step_"))
+        config = replace(config, total_steps=done + int(more_steps))
     config.validate()
-    return _train(spec, run, config, run_dir, checkpoint=run_dir.checkpoint())
+    return _train(spec, run, config, run_dir, checkpoint=checkpoint, env=env)
 
 
 def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoint: str | None, env=None) -> str:

@@ -39,3 +39,14 @@ def test_bad_settings_are_one_line():
         api.PPO("CartPole-v1", learnin_rate=1e-3)
     with pytest.raises(UserError, match="call learn"):
         api.PPO("CartPole-v1").predict(np.zeros(4))
+
+
+def test_a_second_learn_continues_the_run(tmp_path):
+    from sensorimotor.utils.logging import read_metrics
+
+    trainer = api.DQN("CartPole-v1", preset="smoke", run_dir=str(tmp_path / "dqn")).learn(600)
+    trainer.learn(400)
+    steps = [row["step"] for row in read_metrics(trainer.run_dir)]
+    assert steps[-1] == 1000 and steps == sorted(steps)
+    action, _ = trainer.predict(np.zeros(4, np.float32))
+    assert action.shape == ()
