@@ -23,83 +23,66 @@ from torch import nn
 
 from sensorimotor.errors import UserError
 
-
-def _vec_env_base() -> type:
-    try:
-        from stable_baselines3.common.vec_env import VecEnv
-    except ImportError:
-        raise UserError("SB3 interop needs stable-baselines3: pip install -e '.[bench]'") from None
-    return VecEnv
+try:
+    from stable_baselines3.common.vec_env import VecEnv as _SB3VecEnvBase
+except ImportError:  # an optional dependency: say how to get it instead of a traceback
+    raise UserError("SB3 interop needs stable-baselines3: pip install -e '.[bench]'") from None
 
 
-def SB3VecEnv(env) -> Any:  # noqa: N802 - builds an instance of a class made on first use (SB3 is optional)
+class SB3VecEnv(_SB3VecEnvBase):
     """An SB3 ``VecEnv`` over our VecEnv ``env`` (see the module docstring)."""
-    return _adapter_class()(env)
 
+    def __init__(self, env):
+        super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
+        self.env, self._actions, self._seed = env, None, None
 
-_ADAPTER: list[type] = []
+    def reset(self) -> np.ndarray:
+        obs = self.env.reset(seed=self._seed)
+        self._seed = None
+        return obs.cpu().numpy()
 
+    def seed(self, seed: int | None = None):
+        self._seed = seed
+        return [seed] * self.num_envs
 
-def _adapter_class() -> type:
-    if _ADAPTER:
-        return _ADAPTER[0]
-    base = _vec_env_base()
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = torch.as_tensor(np.asarray(actions), device=self.env.device)
 
-    class _SB3VecEnv(base):
-        def __init__(self, env):
-            super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
-            self.env, self._actions, self._seed = env, None, None
+    def step_wait(self):
+        obs, reward, terminated, truncated, info = self.env.step(self._actions)
+        end = info.get("episode_end", terminated | truncated).cpu().numpy()
+        terminated, truncated = terminated.cpu().numpy(), truncated.cpu().numpy()
+        dones = terminated | truncated
+        final_obs = info["final_obs"].cpu().numpy()
+        returns, lengths = info["episode_return"].cpu().numpy(), info["episode_length"].cpu().numpy()
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        for i in np.flatnonzero(dones):
+            infos[i]["terminal_observation"] = final_obs[i]
+            infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        for i in np.flatnonzero(end):
+            infos[i]["episode"] = {"r": float(returns[i]), "l": int(lengths[i]), "t": 0.0}
+        return obs.cpu().numpy(), reward.cpu().numpy(), dones, infos
 
-        def reset(self) -> np.ndarray:
-            obs = self.env.reset(seed=self._seed)
-            self._seed = None
-            return obs.cpu().numpy()
+    def close(self) -> None:
+        self.env.close()
 
-        def seed(self, seed: int | None = None):
-            self._seed = seed
-            return [seed] * self.num_envs
+    def get_attr(self, attr_name: str, indices=None) -> list[Any]:
+        value = getattr(self.env, attr_name, getattr(self, attr_name, None))
+        return [value] * len(self._indices(indices))
 
-        def step_async(self, actions: np.ndarray) -> None:
-            self._actions = torch.as_tensor(np.asarray(actions), device=self.env.device)
+    def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
+        setattr(self.env, attr_name, value)
 
-        def step_wait(self):
-            obs, reward, terminated, truncated, info = self.env.step(self._actions)
-            end = info.get("episode_end", terminated | truncated).cpu().numpy()
-            terminated, truncated = terminated.cpu().numpy(), truncated.cpu().numpy()
-            dones = terminated | truncated
-            final_obs = info["final_obs"].cpu().numpy()
-            returns, lengths = info["episode_return"].cpu().numpy(), info["episode_length"].cpu().numpy()
-            infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-            for i in np.flatnonzero(dones):
-                infos[i]["terminal_observation"] = final_obs[i]
-                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-            for i in np.flatnonzero(end):
-                infos[i]["episode"] = {"r": float(returns[i]), "l": int(lengths[i]), "t": 0.0}
-            return obs.cpu().numpy(), reward.cpu().numpy(), dones, infos
+    def env_method(self, method_name: str, *args, indices=None, **kwargs) -> list[Any]:
+        return [getattr(self.env, method_name)(*args, **kwargs)]
 
-        def close(self) -> None:
-            self.env.close()
+    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
+        return [False] * len(self._indices(indices))
 
-        def get_attr(self, attr_name: str, indices=None) -> list[Any]:
-            value = getattr(self.env, attr_name, getattr(self, attr_name, None))
-            return [value] * len(self._indices(indices))
-
-        def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
-            setattr(self.env, attr_name, value)
-
-        def env_method(self, method_name: str, *args, indices=None, **kwargs) -> list[Any]:
-            return [getattr(self.env, method_name)(*args, **kwargs)]
-
-        def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
-            return [False] * len(self._indices(indices))
-
-        def _indices(self, indices) -> list[int]:
-            if indices is None:
-                return list(range(self.num_envs))
-            return [indices] if isinstance(indices, int) else list(indices)
-
-    _ADAPTER.append(_SB3VecEnv)
-    return _SB3VecEnv
+    def _indices(self, indices) -> list[int]:
+        if indices is None:
+            return list(range(self.num_envs))
+        return [indices] if isinstance(indices, int) else list(indices)
 
 
 SB3_ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DQN")
