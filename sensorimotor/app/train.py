@@ -72,12 +72,12 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
             replay = runner.replay if spec.runner == "off_policy" and run.save_replay else None
             save_run_checkpoint(run_dir.path, at, spec.name, agent, env, replay)
 
-        # A resumed run continues with fresh episodes: reseed so it does not replay the first ones.
-        runner = RUNNERS[spec.runner](agent, env, logger, save, run.checkpoint_every, step, seed=run.seed + step,
-                                      progress_bar=run.progress)
-        if checkpoint is not None and spec.runner == "off_policy":
-            restore_replay(runner, checkpoint, run_dir.path, step)
         try:
+            # A resumed run continues with fresh episodes: reseed so it does not replay the first ones.
+            runner = RUNNERS[spec.runner](agent, env, logger, save, run.checkpoint_every, step,
+                                          seed=run.seed + step, progress_bar=run.progress)
+            if checkpoint is not None and spec.runner == "off_policy":
+                restore_replay(runner, checkpoint, run_dir.path, step)
             runner.learn()
         finally:
             logger.close()
