@@ -90,7 +90,7 @@ SB3_ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DQN")
 
 def load_sb3_model(path: str):
     """An SB3 model from its zip, the algorithm read from the saved policy class."""
-    from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+    from stable_baselines3 import DQN, PPO, SAC, TD3  # A2C zips load as PPO: the same policy
     from stable_baselines3.common.save_util import load_from_zip_file
 
     if not os.path.isfile(path):

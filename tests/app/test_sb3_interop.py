@@ -38,7 +38,6 @@ def test_adapter_speaks_sb3_vecenv_conventions():
 
 def test_sb3_ppo_trains_on_our_batched_mujoco_backend(tmp_path):
     from stable_baselines3 import PPO
-    from stable_baselines3.common.env_checker import check_env  # noqa: F401 - single envs; the VecEnv below
 
     env = SB3VecEnv(make_vec("HalfCheetah-v5", 4, backend="mujoco"))
     model = PPO("MlpPolicy", env, n_steps=256, batch_size=256, n_epochs=1, seed=0, device="cpu", verbose=0)
