@@ -24,7 +24,7 @@ from sensorimotor.errors import UserError, check
 _PROVIDERS = ("sensorimotor.envs.gymnasium_ids", "sensorimotor.envs.pomdp_ids", "sensorimotor.envs.vizdoom_ids",
               "sensorimotor.envs.atari_ids", "sensorimotor.envs.minatar_ids",
               "sensorimotor.sim.locomotion",
-              "sensorimotor.sim.memory")
+              "sensorimotor.sim.memory", "sensorimotor.sim.pybullet")
 
 
 @dataclass(frozen=True)

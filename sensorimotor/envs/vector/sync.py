@@ -1,6 +1,10 @@
 """``sync`` backend: N gymnasium envs stepped in this process, with same-step autoreset.
 
-Works for any gymnasium env, so every registered id reaches every agent through it.
+Works for any gymnasium env, so every registered id reaches every agent through it. Observations may
+be a ``Box`` or a ``Dict`` of boxes (then they leave as a dict of tensors). Per-step info values that
+an env declares in ``metadata["info_keys"]`` (``name -> numpy dtype``, one scalar per env, e.g.
+``{"grasp_success": "bool"}``) come out dense as ``info[name]`` ``[N]``, taken from the step that
+ended an episode before its reset.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from sensorimotor.envs.core import EpisodeStats, check_actions, float32_box, space_dtype
+from sensorimotor.envs.core import EpisodeStats, check_actions
+from sensorimotor.envs.observations import ObservationLayout, as_backend_space
 
 
 class SyncVecEnv:
@@ -22,11 +27,11 @@ class SyncVecEnv:
         self.num_envs = len(self.envs)
         self.device = torch.device(device)
         first = self.envs[0]
-        obs_space = first.observation_space
-        self.single_observation_space = float32_box(obs_space) if _is_float_box(obs_space) else obs_space
+        self.single_observation_space = as_backend_space(first.observation_space)
         self.single_action_space = first.action_space
         self.metadata = dict(first.metadata)
-        self._obs_dtype = space_dtype(self.single_observation_space)
+        self._layout = ObservationLayout(self.single_observation_space)
+        self._info_keys = dict(self.metadata.get("info_keys", {}))
         self._stats = EpisodeStats(self.num_envs)
         self._discrete = isinstance(self.single_action_space, gym.spaces.Discrete)
 
@@ -36,7 +41,7 @@ class SyncVecEnv:
         if seed is not None:
             for i, env in enumerate(self.envs):
                 env.action_space.seed(seed + i)
-        return self._to_tensor(np.stack(obs))
+        return self._layout.to_tensor(self._layout.stack(obs), self.device)
 
     def step(self, actions: torch.Tensor):
         check_actions(actions, self.single_action_space, self.num_envs)
@@ -45,10 +50,13 @@ class SyncVecEnv:
         rewards = np.zeros(self.num_envs, dtype=np.float64)
         terminated = np.zeros(self.num_envs, dtype=bool)
         truncated = np.zeros(self.num_envs, dtype=bool)
+        extra = {k: np.zeros(self.num_envs, dtype=dtype) for k, dtype in self._info_keys.items()}
         for i, env in enumerate(self.envs):
             action = int(actions_np[i]) if self._discrete else actions_np[i]
-            o, r, term, trunc, _ = env.step(action)
+            o, r, term, trunc, step_info = env.step(action)
             rewards[i], terminated[i], truncated[i] = r, term, trunc
+            for k, values in extra.items():
+                values[i] = step_info.get(k, 0)
             final_obs.append(o)
             if term or trunc:
                 o, _ = env.reset()
@@ -56,12 +64,13 @@ class SyncVecEnv:
         done = terminated | truncated
         ep_return, ep_length = self._stats.update(rewards, done)
         info = {
-            "final_obs": self._to_tensor(np.stack(final_obs)),
+            "final_obs": self._layout.to_tensor(self._layout.stack(final_obs), self.device),
             "episode_return": torch.as_tensor(ep_return, device=self.device),
             "episode_length": torch.as_tensor(ep_length, device=self.device),
+            **{k: torch.as_tensor(v, device=self.device) for k, v in extra.items()},
         }
         return (
-            self._to_tensor(np.stack(obs)),
+            self._layout.to_tensor(self._layout.stack(obs), self.device),
             torch.as_tensor(rewards, dtype=torch.float32, device=self.device),
             torch.as_tensor(terminated, device=self.device),
             torch.as_tensor(truncated, device=self.device),
@@ -75,11 +84,3 @@ class SyncVecEnv:
     def close(self) -> None:
         for env in self.envs:
             env.close()
-
-    def _to_tensor(self, array: np.ndarray) -> torch.Tensor:
-        # torch.tensor copies, so no two calls ever return views of the same memory.
-        return torch.tensor(array, dtype=self._obs_dtype, device=self.device)
-
-
-def _is_float_box(space: gym.Space) -> bool:
-    return isinstance(space, gym.spaces.Box) and np.issubdtype(space.dtype, np.floating)
