@@ -1,5 +1,6 @@
 """The ``sensorimotor`` command: ``train AGENT ...`` (one subcommand per registered agent: ppo, dqn,
-sac...), ``evaluate RUN_DIR ...``, ``export RUN_DIR``, ``deploy POLICY --robot ADDRESS``, ``replay RECORDING``.
+sac...), ``evaluate RUN_DIR ...``, ``export RUN_DIR``, ``deploy POLICY --robot ADDRESS``, ``replay RECORDING``,
+``serve --robot KIND``, ``collect --env ID --out DATASET`` (episodes of a scripted expert).
 
 Flags are generated from the registry's config dataclasses by tyro. A preset (``--preset NAME``, or the env's
 own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
@@ -63,13 +64,13 @@ def _stop_on_sigterm() -> None:
 
 def _dispatch(argv: list[str]) -> int:
     commands = {"train": _train, "evaluate": _evaluate, "export": _export, "deploy": _deploy, "replay": _replay,
-                "serve": _serve}
+                "serve": _serve, "collect": _collect}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve} ...  (add --help after a "
-              "command for its flags)")
+        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve,collect} ...  (add --help "
+              "after a command for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
 
@@ -204,6 +205,13 @@ def _serve(argv: list[str]) -> int:
     from sensorimotor.hardware.serving import ServeArgs, serve
 
     serve(parse_flags(ServeArgs, args=argv, prog="sensorimotor serve"))
+    return 0
+
+
+def _collect(argv: list[str]) -> int:
+    from sensorimotor.app.collect import CollectArgs, collect
+
+    print(json.dumps(collect(parse_flags(CollectArgs, args=argv, prog="sensorimotor collect")), indent=2))
     return 0
 
 

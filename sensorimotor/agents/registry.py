@@ -38,6 +38,8 @@ class AgentSpec:
             an ``epsilon`` there makes ``evaluate`` act epsilon-greedily around the agent's actions.
         threads: ``(obs_shape, config) -> int`` intra-op threads for training; default
             ``utils.threads.intra_op_threads`` (one for small networks, all for convolutions over frames).
+        dict_observations: the agent reads ``Dict`` observations (pixels + state, e.g. the grasping
+            tasks); the others take one array and are refused such tasks in one line.
     """
 
     name: str
@@ -52,6 +54,17 @@ class AgentSpec:
     run_defaults: dict[str, Any] = field(default_factory=dict)
     evaluation_protocol: Callable[[str, Any], dict] | None = None
     threads: Callable[[tuple[int, ...], Any], int] | None = None
+    dict_observations: bool = False
+
+    def check_observations(self, env_id: str, space) -> None:
+        """Raise :class:`UserError` when the agent cannot read ``env_id``'s observations."""
+        import gymnasium as gym
+
+        if isinstance(space, gym.spaces.Dict) and not self.dict_observations:
+            readers = [n for n in list_agents() if agent_spec(n).dict_observations]
+            hint = f"use {' or '.join(readers)}" if readers else "no registered agent reads them yet"
+            raise UserError(f"{self.name} takes one observation array, but {env_id} observes a Dict "
+                            f"({', '.join(space.spaces)}): {hint}.")
 
     def preset(self, env_id: str, name: str | None, backend: str | None = None) -> tuple[str, Any]:
         """``(name, config)`` of the named preset, or of the env's default one when ``name`` is None."""

@@ -13,7 +13,7 @@ from sensorimotor.agents.on_policy_runner import OnPolicyRunner
 from sensorimotor.agents.registry import AgentSpec, agent_spec
 from sensorimotor.app.checkpointing import load_agent_checkpoint, restore_replay, save_run_checkpoint
 from sensorimotor.app.run_dir import RunArgs, RunDir
-from sensorimotor.errors import check
+from sensorimotor.errors import UserError, check
 from sensorimotor.utils.logging import MetricsLogger
 from sensorimotor.utils.seeding import seed_everything
 from sensorimotor.utils.threads import intra_op_threads
@@ -52,6 +52,12 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
     seed_everything(run.seed)
     own_env = env is None  # an env the caller built stays open for the caller
     env = spec.make_env(run.env, config, backend=run.backend) if own_env else env
+    try:
+        spec.check_observations(run.env, env.single_observation_space)
+    except UserError:
+        if own_env:
+            env.close()
+        raise
     threads = torch.get_num_threads()
     # Before the agent is built: its initial weights (orthogonal init runs a QR) differ in the last bits
     # with the thread count, and the CartPole LSTM learning test is sensitive to that.

@@ -26,12 +26,14 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from sensorimotor.utils.recordfile import DTYPES as RECORD_DTYPES
+
 VERSION = 1
 MAX_HEADER_BYTES = 16 * 1024
 MAX_ARRAYS = 16
 MAX_ARRAY_BYTES = 16 * 1024 * 1024  # a 1080p RGB frame is 6 MB
 MAC_BYTES = 32
-DTYPES = {"float32", "float64", "uint8", "int32", "int64", "bool"}
+DTYPES = RECORD_DTYPES  # the arrays a message may carry: those a recording may hold
 TYPES = {"hello", "welcome", "reject", "goal", "state", "estop", "reset", "new_episode", "heartbeat", "bye", "error"}
 
 

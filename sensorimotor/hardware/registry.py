@@ -60,6 +60,12 @@ def _sim(argument: str, seed: int | None = 0, camera: tuple[int, int] | None = N
     return SimRobot(argument, seed=seed, camera=camera)
 
 
+def _sim_arm(argument: str, seed: int | None = 0, **_) -> Robot:
+    from sensorimotor.hardware.sim_arm import SimGraspArm
+
+    return SimGraspArm(argument or "KukaGrasp-v0", seed=seed)
+
+
 def _opencv(argument: str) -> Camera:
     from sensorimotor.hardware.cameras.opencv import opencv_from_uri
 
@@ -80,6 +86,7 @@ def _mock_camera(argument: str) -> Camera:
 
 register_robot("mock", lambda argument, **_: MockRobot())
 register_robot("sim", _sim)
+register_robot("sim-arm", _sim_arm)
 register_camera("opencv", _opencv)
 register_camera("realsense", _realsense)
 register_camera("mock", _mock_camera)

@@ -156,6 +156,19 @@ class GraspScene:
         self.command(self.target, self.yaw, closed)
         self.step_physics(self.physics.steps_per_action)
 
+    def move_to(self, position, yaw: float, closed: bool) -> None:
+        """One control period toward absolute targets: end effector at ``position`` (m, clamped to the
+        workspace), gripper ``yaw`` (rad), fingers closed or open."""
+        self.target = [min(max(float(t), lo), hi) for t, lo, hi in zip(position, WORKSPACE_LOW, WORKSPACE_HIGH)]
+        self.yaw = float(np.clip(yaw, -math.pi, math.pi))
+        self.gripper_closed = bool(closed)
+        self.command(self.target, self.yaw, self.gripper_closed)
+        self.step_physics(self.physics.steps_per_action)
+
+    def gripper_yaw(self) -> float:
+        """Measured angle of the gripper's yaw joint (rad)."""
+        return float(self.p.getJointState(self.arm, GRIPPER_YAW_JOINT, physicsClientId=self.client)[0])
+
     def close_gripper(self) -> None:
         """Fingers close gradually where the gripper is (``close_steps`` physics steps), so they squeeze
         the object instead of slapping it away."""
@@ -192,8 +205,11 @@ class GraspScene:
 
     # -- queries --------------------------------------------------------------------------------
     def end_effector(self) -> np.ndarray:
-        """Measured end-effector position ``[3]`` (m)."""
-        return np.asarray(self.p.getLinkState(self.arm, END_EFFECTOR_LINK, physicsClientId=self.client)[0])
+        """Measured end-effector position ``[3]`` (m): the frame of link 6, the one IK steers (its
+        centre of mass, which the original env reads, hangs 2 cm lower)."""
+        state = self.p.getLinkState(self.arm, END_EFFECTOR_LINK, computeForwardKinematics=True,
+                                    physicsClientId=self.client)
+        return np.asarray(state[4])
 
     def object_positions(self) -> np.ndarray:
         """Objects' base positions ``[K, 3]`` (m)."""

@@ -65,6 +65,7 @@ class GraspEnv(gym.Env):
         self._is_target = np.ones(0, dtype=bool)
         self._camera = self._render_camera = None
         self._steps = 0
+        self._expert = None
 
     # -- episodes -------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -160,6 +161,14 @@ class GraspEnv(gym.Env):
             self._render_camera = Camera(replace(camera, width=cfg.render_size, height=cfg.render_size, depth=False),
                                          light)
 
+    def camera_image(self) -> np.ndarray:
+        """The observation camera's current view ``[H, W, 3]`` uint8 (what a served arm streams)."""
+        return self._camera.render(self.scene.client)[0]
+
+    def lifted(self) -> bool:
+        """Is an object (of the target colour, when targeted) held above the success height now?"""
+        return self._lifted()
+
     def _lifted(self) -> bool:
         lifted = self.scene.object_bottoms() > TRAY_FLOOR_Z + self.config.success_height
         return bool((lifted & self._is_target).any())
@@ -174,6 +183,15 @@ class GraspEnv(gym.Env):
         return observation
 
     # -- privileged state (scripted policies, tests; never part of the observation) -------------
+    def expert_action(self) -> np.ndarray:
+        """The scripted grasper's action now (``[A]`` float32): the demonstrator of ``sensorimotor
+        collect --policy expert`` and of exploration; it reads :meth:`privileged`."""
+        if self._expert is None:
+            from sensorimotor.sim.pybullet.grasping.scripted import ScriptedGrasper
+
+            self._expert = ScriptedGrasper(self.config)
+        return self._expert.act(self.privileged())
+
     def privileged(self) -> dict[str, np.ndarray]:
         """Ground truth for scripted experts: end effector ``[3]``, its target ``[3]``, gripper yaw,
         object positions ``[K, 3]``, yaws ``[K]``, bounding boxes ``[K, 2, 3]``, which are targets ``[K]``."""
