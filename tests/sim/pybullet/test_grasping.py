@@ -149,6 +149,13 @@ def test_bad_options_are_refused_in_one_line(options, words):
     assert words in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_negative_seed_is_refused_in_one_line():
+    env = make("KukaGraspCube-v0")
+    with pytest.raises(UserError, match=r"seed must be an integer in \[0, 2\*\*63\)"):
+        env.reset(seed=-1)
+    env.close()
+
+
 def test_a_missing_pybullet_names_the_extra_to_install(monkeypatch):
     import sys
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from sensorimotor.errors import check
 from sensorimotor.sim.pybullet import randomization
 from sensorimotor.sim.pybullet.camera import Camera
 from sensorimotor.sim.pybullet.grasping import objects as object_sets
@@ -69,6 +70,8 @@ class GraspEnv(gym.Env):
 
     # -- episodes -------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        check(seed is None or (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**63),
+              f"seed must be an integer in [0, 2**63), got {seed!r}.")
         super().reset(seed=seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
