@@ -44,10 +44,12 @@ class GraspTaskConfig:
         camera: the observation camera (size, pose, field of view, depth).
         physics: solver and servo settings, physics steps per action and for the grasp.
         randomization: domain randomization ranges.
-        reset_mode: ``pool``: reset by restoring one of ``pool_size`` settled layouts of the current
-            objects (0.05 ms; not bitwise reproducible, bullet3 #2982); ``fresh``: rebuild and settle
-            the world at every reset (tens of ms; the same seed gives bitwise-equal rollouts).
-        pool_size: settled layouts kept per object set (``pool``).
+        reset_mode: ``pool``: reset by restoring one of up to ``pool_size`` settled layouts of the
+            current objects (0.05 ms; not bitwise reproducible, bullet3 #2982); ``fresh``: rebuild and
+            settle the world at every reset (tens of ms; the same seed gives bitwise-equal rollouts).
+        pool_size: settled layouts kept per object set (``pool``); a new object set starts with one
+            and each following reset adds one until the pool is full, so the settling is spread over
+            the episodes instead of stalling one reset.
         swap_objects_every: episodes between new object sets (``pool``); ``fresh`` draws new objects
             every episode.
         render_size: side of ``render()``'s RGB frames (pixels).

@@ -81,7 +81,9 @@ class GraspEnv(gym.Env):
         else:
             if seed is not None or not self._pool or self._episodes_on_objects >= cfg.swap_objects_every:
                 self._new_objects(settle=False)
-                self._fill_pool()
+                self._add_layout()
+            elif len(self._pool) < cfg.pool_size:
+                self._add_layout()  # the pool grows one layout per episode: no long pause at a swap
             self.scene.restore(self._pool[int(self._rng.integers(len(self._pool)))])
         self._episodes_on_objects += 1
         self._draw_camera()
@@ -143,14 +145,13 @@ class GraspEnv(gym.Env):
         if settle:
             scene.settle()
 
-    def _fill_pool(self) -> None:
-        """``pool_size`` settled layouts of the current objects, each saved with the arm at home."""
+    def _add_layout(self) -> None:
+        """One more settled layout of the current objects in the pool, saved with the arm at home."""
         scene = self.scene
-        for _ in range(self.config.pool_size):
-            scene.place_objects(object_sets.drop_poses(len(scene.objects), self._rng))
-            scene.home_arm()
-            scene.settle()
-            self._pool.append(scene.save())
+        scene.place_objects(object_sets.drop_poses(len(scene.objects), self._rng))
+        scene.home_arm()
+        scene.settle()
+        self._pool.append(scene.save())
 
     def _draw_camera(self) -> None:
         cfg, rng = self.config, self._rng
