@@ -4,11 +4,11 @@ Both sides take uniform random actions with KukaDiverseObjectEnv's episode (Quil
 the gripper descends every step, at most 8 control steps, the grasp starts by itself low down) and
 count env steps per second of wall time, resets and grasps included, after a warm-up.
 
-- ``grasp_env``: ``KukaGraspAuto-v0`` as registered (64x64 camera, 20 physics steps per action at 50
+- ``grasp_env``: ``KukaGraspAuto-v0`` as registered (64x64 camera, 16 physics steps per action at 40
   solver iterations, pooled resets) on the ``pybullet`` backend, one worker per core.
 - ``grasp_env_same_settings``: ours with the original's physics and camera (80 physics steps per
   action, 150 solver iterations, 48x48 camera), so only resets, rendering, the grasp routine (ours
-  closes in 40 and lifts in 60 physics steps, the original in 500 + 500) and the backend differ.
+  closes in 40 and lifts in 48 physics steps, the original in 500 + 500) and the backend differ.
 - ``--workers 1 2 4``: the backend's throughput by worker count (our settings).
 
 The original needs the old ``gym`` package; it is installed once into ``--gym-dir`` with pip

@@ -57,9 +57,11 @@ def test_a_crashed_worker_is_reraised_with_its_traceback_and_the_others_are_clos
 
 
 PARENT = textwrap.dedent("""
-    import sys, time, torch
+    import signal, sys, time, torch
     from sensorimotor.envs import make_vec
     if __name__ == "__main__":
+        # As in a terminal: pytest-xdist's workers ignore SIGINT, and children inherit that.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         env = make_vec("KukaGraspCube-v0", 2, backend="pybullet", num_workers=2)
         env.reset(seed=0)
         print(" ".join(str(p.pid) for p in env._procs), flush=True)
@@ -84,17 +86,25 @@ def test_nothing_is_left_running_when_the_parent_is_interrupted_or_killed(tmp_pa
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, cwd=root, env={**os.environ, "PYTHONPATH": root})
-    workers = [int(p) for p in parent.stdout.readline().split()]
-    assert len(workers) == 2 and all(alive(p) for p in workers)
-    time.sleep(0.5)
-    parent.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}[how])
-    parent.wait(timeout=30)
-    deadline = time.monotonic() + 15
-    while any(alive(p) for p in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(p) for p in workers)
-    if how == "sigint":  # Ctrl-C: the parent's KeyboardInterrupt, not a traceback from every worker
-        assert parent.stderr.read().count("KeyboardInterrupt") == 1
+    workers = []
+    try:
+        workers = [int(p) for p in parent.stdout.readline().split()]
+        assert len(workers) == 2 and all(alive(p) for p in workers)
+        time.sleep(0.5)
+        parent.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}[how])
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(p) for p in workers)
+        if how == "sigint":  # Ctrl-C: the parent's KeyboardInterrupt, not a traceback from every worker
+            assert parent.stderr.read().count("KeyboardInterrupt") == 1
+    finally:  # a failing case must not leave a stepping parent (and its workers) behind
+        parent.kill()
+        parent.wait(timeout=30)
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_workers_run_in_their_own_sessions():

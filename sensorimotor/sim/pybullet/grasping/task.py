@@ -98,7 +98,7 @@ class GraspEnv(gym.Env):
         if cfg.layout == "qtopt":
             close = bool(a[4] > 0)
             # A closing command moves first, then squeezes gradually (``close_gripper``): fingers shut
-            # within one 20-step move slap small objects away.
+            # within one move slap small objects away.
             scene.move(a[:3] * cfg.move_scale, a[3] * cfg.yaw_scale, closed=close and scene.gripper_closed)
             if close and not scene.gripper_closed:
                 scene.close_gripper()
