@@ -10,9 +10,8 @@ the same command again: the episodes already whole on disk are skipped.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np

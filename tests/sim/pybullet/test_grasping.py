@@ -85,12 +85,12 @@ def test_success_counts_only_lifted_objects_of_the_target_colour():
     assert is_target[0] and (~is_target).any(), "seed 4 has a non-target object"
     colors = [p.getVisualShapeData(b, physicsClientId=scene.client)[0][7] for b in scene.objects]
     assert all(np.allclose(c, TARGET_COLOR) == t for c, t in zip(colors, is_target))
-    assert not env._lifted()
+    assert not env.lifted()
     other = scene.objects[int(np.flatnonzero(~is_target)[0])]
     p.resetBasePositionAndOrientation(other, [0.6, 0.0, 0.3], [0, 0, 0, 1], physicsClientId=scene.client)
-    assert not env._lifted()  # a lifted object of the wrong colour earns nothing
+    assert not env.lifted()  # a lifted object of the wrong colour earns nothing
     p.resetBasePositionAndOrientation(scene.objects[0], [0.6, 0.1, 0.3], [0, 0, 0, 1], physicsClientId=scene.client)
-    assert env._lifted()
+    assert env.lifted()
     assert scene.object_bottoms()[0] > TRAY_FLOOR_Z + 0.1
     env.close()
 

@@ -116,7 +116,7 @@ class GraspEnv(gym.Env):
                 scene.close_gripper()
                 scene.lift()
             done = grasp or at_limit
-        success = done and self._lifted()
+        success = done and self.lifted()
         reward = float(success) - cfg.step_penalty
         return self._observation(), reward, done, False, {"grasp_success": success}
 
@@ -171,9 +171,6 @@ class GraspEnv(gym.Env):
 
     def lifted(self) -> bool:
         """Is an object (of the target colour, when targeted) held above the success height now?"""
-        return self._lifted()
-
-    def _lifted(self) -> bool:
         lifted = self.scene.object_bottoms() > TRAY_FLOOR_Z + self.config.success_height
         return bool((lifted & self._is_target).any())
 
