@@ -13,8 +13,9 @@ from sensorimotor.envs.vector.mjx import mjx_available
 # workers), and mjx on two (each task compiles for 20-60 s on the CPU; tests/envs/test_mjx.py has more).
 SUBPROC_IDS = {"CartPole-v1", "Pendulum-v1", "HalfCheetah-v5", "Doom-Basic-v0"}
 MJX_IDS = {"InvertedPendulum-v5", "HalfCheetah-v5"} if mjx_available() else set()
-# The pybullet backend spawns two workers per case: two grasping ids (one per action layout) show it.
-PYBULLET_IDS = {"KukaGrasp-v0", "KukaGraspCube-v0"}
+# The pybullet backend spawns two workers per case: two grasping ids (one per action layout) and a
+# driving id show it.
+PYBULLET_IDS = {"KukaGrasp-v0", "KukaGraspCube-v0", "RacecarDrive64-v0"}
 LIMITED = {"subproc": SUBPROC_IDS, "mjx": MJX_IDS, "pybullet": PYBULLET_IDS}
 CASES = [(env_id, backend) for env_id in list_envs() for backend in backends_of(env_id)
          if env_id in LIMITED.get(backend, {env_id})]
@@ -22,7 +23,7 @@ CASES = [(env_id, backend) for env_id in list_envs() for backend in backends_of(
 # and the long-running checks take one id per action layout (the other variants are configurations
 # of the same code; each still gets the contract, invalid-action and checker tests).
 PYBULLET_TASKS = set(list_envs(tag="pybullet"))
-PYBULLET_REPRESENTATIVES = {"KukaGrasp-v0", "KukaGraspCube-v0"}
+PYBULLET_REPRESENTATIVES = {"KukaGrasp-v0", "KukaGraspCube-v0", "RacecarDrive-v0"}
 LONG_CASES = [(i, b) for i, b in CASES if i not in PYBULLET_TASKS or i in PYBULLET_REPRESENTATIVES]
 
 

@@ -4,7 +4,9 @@ Works for any gymnasium env, so every registered id reaches every agent through 
 be a ``Box`` or a ``Dict`` of boxes (then they leave as a dict of tensors). Per-step info values that
 an env declares in ``metadata["info_keys"]`` (``name -> numpy dtype``, one scalar per env, e.g.
 ``{"grasp_success": "bool"}``) come out dense as ``info[name]`` ``[N]``, taken from the step that
-ended an episode before its reset.
+ended an episode before its reset. Keys also named in ``metadata["observation_info_keys"]`` describe
+the observation returned (e.g. the driving expert's steering for it, DAgger's label): for an env that
+reset they come from the reset's info, so they always match ``obs``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class SyncVecEnv:
         self.metadata = dict(first.metadata)
         self._layout = ObservationLayout(self.single_observation_space)
         self._info_keys = dict(self.metadata.get("info_keys", {}))
+        self._observation_keys = [k for k in self.metadata.get("observation_info_keys", ()) if k in self._info_keys]
         self._stats = EpisodeStats(self.num_envs)
         self._discrete = isinstance(self.single_action_space, gym.spaces.Discrete)
 
@@ -59,7 +62,9 @@ class SyncVecEnv:
                 values[i] = step_info.get(k, 0)
             final_obs.append(o)
             if term or trunc:
-                o, _ = env.reset()
+                o, reset_info = env.reset()
+                for k in self._observation_keys:
+                    extra[k][i] = reset_info.get(k, 0)
             obs.append(o)
         done = terminated | truncated
         ep_return, ep_length = self._stats.update(rewards, done)
