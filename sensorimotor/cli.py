@@ -1,6 +1,7 @@
 """The ``sensorimotor`` command: ``train AGENT ...`` (one subcommand per registered agent: ppo, dqn,
 sac...), ``evaluate RUN_DIR ...``, ``export RUN_DIR``, ``deploy POLICY --robot ADDRESS``, ``replay RECORDING``,
-``serve --robot KIND``, ``collect --env ID --out DATASET`` (episodes of a scripted expert).
+``serve --robot KIND``, ``collect --env ID --out DATASET`` (episodes of a scripted expert), ``autonomy
+RUN_DIR`` (PilotNet's metric for driving policies on held-out tracks).
 
 Flags are generated from the registry's config dataclasses by tyro. A preset (``--preset NAME``, or the env's
 own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
@@ -64,12 +65,12 @@ def _stop_on_sigterm() -> None:
 
 def _dispatch(argv: list[str]) -> int:
     commands = {"train": _train, "evaluate": _evaluate, "export": _export, "deploy": _deploy, "replay": _replay,
-                "serve": _serve, "collect": _collect}
+                "serve": _serve, "collect": _collect, "autonomy": _autonomy}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve,collect} ...  (add --help "
+        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve,collect,autonomy} ...  (add --help "
               "after a command for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
@@ -224,3 +225,11 @@ def _replay(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _autonomy(argv: list[str]) -> int:
+    from sensorimotor.app.autonomy import AutonomyArgs, evaluate_autonomy
+
+    args = parse_flags(AutonomyArgs, args=argv, prog="sensorimotor autonomy")
+    print(json.dumps(evaluate_autonomy(args), indent=2))
+    return 0

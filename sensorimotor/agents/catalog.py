@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sensorimotor.agents import dqn, ppo, sac
+from sensorimotor.agents import bc, dqn, ppo, sac
 from sensorimotor.agents.env_builder import build_env
 from sensorimotor.agents.registry import AgentSpec, register_agent
 
@@ -28,4 +28,12 @@ register_agent(AgentSpec(
     summary="SAC (Haarnoja et al. 2018): continuous control, twin critics, learned entropy coefficient.",
     smoke_env="Pendulum-v1",
     run_defaults={"env": "Pendulum-v1", "checkpoint_every": 50_000}, threads=sac.training_threads,
+))
+
+register_agent(AgentSpec(
+    name="bc", config_type=bc.BCConfig, presets=bc.PRESETS, default_preset=bc.default_preset,
+    build=bc.BehaviorCloning, make_env=bc.make_env, runner="imitation",
+    summary="PilotNet behaviour cloning (Bojarski et al. 2016) and DAgger (Ross et al. 2011) from an env's expert.",
+    smoke_env="RacecarDrive64-v0",
+    run_defaults={"env": "RacecarDrive-v0"},
 ))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Literal
 
 from sensorimotor.errors import UserError
 
-Runner = Literal["on_policy", "off_policy"]
+Runner = Literal["on_policy", "off_policy", "imitation"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class AgentSpec:
         build: ``(config, observation_space, action_space) -> agent`` (see ``agents/base.py``).
         make_env: ``(env_id, config, num_envs, backend, render_mode, training) -> VecEnv`` with the
             wrappers the agent trains with; ``training=False`` builds the evaluation env.
-        runner: ``on_policy`` or ``off_policy``.
+        runner: ``on_policy``, ``off_policy`` or ``imitation`` (behaviour cloning, DAgger).
         summary: one line for ``sensorimotor train --help``.
         smoke_env: an env id the ``smoke`` preset trains on in seconds (the agent-parametrised tests).
         run_defaults: defaults of the run flags that differ for this agent (``env``, ``checkpoint_every``).

@@ -18,6 +18,7 @@ import numpy as np
 
 from sensorimotor.errors import UserError, check
 from sensorimotor.utils import datasets
+from sensorimotor.utils.options import parse_options
 
 
 @dataclass(frozen=True)
@@ -38,22 +39,10 @@ class CollectArgs:
     """Processes collecting in parallel (PyBullet holds the GIL: one per core)."""
     options: dict[str, str] = field(default_factory=dict)
     """Task options as for ``make(env, **options)``, e.g. ``--options reset_mode fresh``."""
-
-
-def _task_options(options: dict[str, str]) -> dict:
-    """CLI strings to numbers and booleans where they read as such."""
-    out = {}
-    for key, text in options.items():
-        value = {"true": True, "false": False}.get(text.lower(), text)
-        if isinstance(value, str):
-            for kind in (int, float):
-                try:
-                    value = kind(text)
-                    break
-                except ValueError:
-                    pass
-        out[key] = value
-    return out
+    augment: int = 0
+    """Extra views per step from shifted and turned camera poses, each labelled with the expert's
+    action from there (PilotNet's augmentation, exact in simulation; envs with ``augmented_views``:
+    the driving world). Stored with the step as ``aug.obs [V, ...]`` and ``aug.action [V, A]``."""
 
 
 def collect(args: CollectArgs) -> dict:
@@ -64,8 +53,12 @@ def collect(args: CollectArgs) -> dict:
     check(args.episodes >= 1, f"--episodes must be at least 1, got {args.episodes}.")
     check(1 <= args.workers <= 64, f"--workers must be 1..64, got {args.workers}.")
     check(args.noise >= 0, f"--noise must be >= 0, got {args.noise}.")
-    datasets.write_manifest(args.out, {"env": args.env, "policy": args.policy, "noise": args.noise,
-                                       "seed": args.seed, "options": dict(args.options)})
+    check(0 <= args.augment <= 64, f"--augment must be 0..64 views per step, got {args.augment}.")
+    manifest = {"env": args.env, "policy": args.policy, "noise": args.noise, "seed": args.seed,
+                "options": dict(args.options)}
+    if args.augment:
+        manifest["augment"] = args.augment
+    datasets.write_manifest(args.out, manifest)
     done = datasets.complete_episodes(args.out)
     todo = [i for i in range(args.episodes) if i not in done]
     first_part = len(datasets.part_files(args.out))
@@ -77,30 +70,35 @@ def collect(args: CollectArgs) -> dict:
         with mp.get_context("spawn").Pool(args.workers) as pool:
             results = pool.starmap(_collect_part, [(args, share, first_part + w) for w, share in enumerate(shares)
                                                   if share])
-    successes = [s for r in results for s in r["successes"]]
+    successes = [s for r in results for s in r["successes"] if s is not None]
+    returns = [g for r in results for g in r["returns"]]
     steps = sum(r["steps"] for r in results)
-    return {"dataset": args.out, "episodes_on_disk": len(done) + len(successes), "episodes_this_run": len(successes),
+    return {"dataset": args.out, "episodes_on_disk": len(done) + len(returns), "episodes_this_run": len(returns),
             "skipped": len(done), "success_rate_this_run": float(np.mean(successes)) if successes else None,
+            "mean_return_this_run": float(np.mean(returns)) if returns else None,
             "env_steps_per_second": steps / max(time.perf_counter() - started, 1e-9)}
 
 
 def _collect_part(args: CollectArgs, episodes: list[int], part: int) -> dict:
     from sensorimotor.envs.registry import make
 
-    env = make(args.env, **_task_options(args.options))
+    env = make(args.env, **parse_options(args.options))
     task = env.unwrapped
     if args.policy == "expert" and not hasattr(task, "expert_action"):
         env.close()
         raise UserError(f"{args.env} has no scripted expert (expert_action); use --policy random.")
+    if args.augment and not hasattr(task, "augmented_views"):
+        env.close()
+        raise UserError(f"{args.env} cannot render augmented views (no augmented_views); drop --augment.")
     rng = np.random.default_rng(args.seed + 7919 * part)
     env.action_space.seed(args.seed + part)
     space = env.action_space
     writer = datasets.EpisodeWriter(args.out, part, {"env": args.env, "policy": args.policy})
-    successes, steps = [], 0
+    successes, returns, steps = [], [], 0
     try:
         for episode in episodes:
             obs, _ = env.reset(seed=args.seed + episode)
-            step, done, info = 0, False, {}
+            step, done, info, total = 0, False, {}, 0.0
             while not done:
                 if args.policy == "expert":
                     action = task.expert_action()
@@ -109,15 +107,22 @@ def _collect_part(args: CollectArgs, episodes: list[int], part: int) -> dict:
                     action = action.astype(space.dtype)
                 else:
                     action = space.sample()
+                views = None
+                if args.augment:  # rendered before the step, from around the pose ``obs`` was seen at
+                    pixels, labels = task.augmented_views(args.augment, rng=rng)
+                    views = {"aug.obs": pixels, "aug.action": labels}
                 next_obs, reward, terminated, truncated, info = env.step(action)
                 done = terminated or truncated
+                total += float(reward)
                 dense = {k: info[k] for k in task.metadata.get("info_keys", {}) if k in info}
                 writer.step(episode, step, obs, action, reward, terminated, truncated, dense,
-                            next_observation=next_obs if done else None)
+                            next_observation=next_obs if done else None, extra_arrays=views)
                 obs, step = next_obs, step + 1
             steps += step
-            successes.append(bool(info.get("grasp_success", info.get("is_success", False))))
+            success = info.get("grasp_success", info.get("is_success"))
+            successes.append(None if success is None else bool(success))
+            returns.append(total)
     finally:
         writer.close()
         env.close()
-    return {"successes": successes, "steps": steps}
+    return {"successes": successes, "returns": returns, "steps": steps}

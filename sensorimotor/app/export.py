@@ -4,6 +4,7 @@ policy (ONNX, TorchScript) and a manifest."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -41,8 +42,12 @@ class ExportArgs:
     the whole stack, oldest frame first)."""
     robot_spec: str = "sim"
     """The robot the policy is for: a RobotSpec JSON file, ``sim`` (the served sim robot of the run's
-    task, see scripts/serve_sim_robot.py) or ``none``. Its hash goes into the manifest; the robot
-    server refuses a policy whose hash differs."""
+    task, see scripts/serve_sim_robot.py), ``sim-car`` (a driving task's car, ``serve --robot
+    sim-car:ID``) or ``none``. Its hash goes into the manifest; the robot server refuses a policy whose
+    hash differs."""
+    append_action: tuple[float, ...] = ()
+    """Constants appended to every action: a steering-only driving policy on a car takes
+    ``--append-action 0.6``, a cruise throttle, so the graph commands [steering, throttle]."""
 
 
 def export(args: ExportArgs) -> dict:
@@ -50,6 +55,7 @@ def export(args: ExportArgs) -> dict:
     unknown = [f for f in args.formats if f not in FORMATS]
     check(not unknown, f"unknown export format {unknown[0] if unknown else ''!r}; choose from {', '.join(FORMATS)}.")
     check(args.frame_stack in ("inside", "caller"), f"--frame-stack must be 'inside' or 'caller', got {args.frame_stack!r}.")
+    check(all(math.isfinite(v) for v in args.append_action), "--append-action values must be finite numbers.")
     if args.run_dir.endswith(".zip") and os.path.isfile(args.run_dir):
         return _export(args, _sb3_source(args))
     loaded = load_run(args.run_dir)
@@ -133,7 +139,7 @@ def _export(args: ExportArgs, source: PolicySource) -> dict:
         obs_var=None if norm is None else norm.stats.var.cpu(),
         obs_clip=10.0 if norm is None else norm.clip, obs_eps=1e-8 if norm is None else norm.eps,
         action_low=action_space.low if continuous else None, action_high=action_space.high if continuous else None,
-        camera=camera, frame_stack=frame_stack if stack_inside else None,
+        camera=camera, frame_stack=frame_stack if stack_inside else None, action_tail=args.append_action,
     )
     out_dir = source.out_dir
     os.makedirs(out_dir, exist_ok=True)
@@ -158,7 +164,7 @@ def _export(args: ExportArgs, source: PolicySource) -> dict:
         "checkpoint": source.checkpoint,
         "files": files,
         "inputs": {"obs": obs_input},
-        "outputs": {"action": _action_layout(action_space)},
+        "outputs": {"action": _action_layout(action_space, args.append_action)},
         "recurrent": None,
         "control_period_s": source.control_period,
         "robot_spec_hash": None,
@@ -192,6 +198,11 @@ def _robot_spec(choice: str, env_id: str) -> dict:
     # Imported here: the hardware layer sits above agents; only export needs the spec's hash.
     from sensorimotor.hardware.spec import RobotSpec
 
+    if choice == "sim-car":
+        from sensorimotor.hardware.sim_car import sim_car_spec
+
+        spec = sim_car_spec(env_id)
+        return {"robot_spec_hash": spec.hash(), "robot_spec": spec.to_dict()}
     if choice == "sim":
         from sensorimotor.hardware.sim_robot import sim_spec
 
@@ -208,10 +219,15 @@ def _robot_spec(choice: str, env_id: str) -> dict:
     return {"robot_spec_hash": spec.hash(), "robot_spec": spec.to_dict()}
 
 
-def _action_layout(space: gym.Space) -> dict:
+def _action_layout(space: gym.Space, tail: tuple[float, ...] = ()) -> dict:
     if isinstance(space, gym.spaces.Box):
-        return {"shape": ["batch", int(space.shape[0])], "dtype": "float32", "low": space.low.tolist(),
-                "high": space.high.tolist(), "clamped_inside": True}
+        layout = {"shape": ["batch", int(space.shape[0]) + len(tail)], "dtype": "float32",
+                  "low": space.low.tolist() + list(tail), "high": space.high.tolist() + list(tail),
+                  "clamped_inside": True}
+        if tail:
+            layout["appended"] = {"values": list(tail), "after": int(space.shape[0]),
+                                  "note": "constants after the policy's own actions (e.g. a cruise throttle)"}
+        return layout
     return {"shape": ["batch"], "dtype": "int64", "choices": int(space.n)}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from sensorimotor.agents.imitation_runner import ImitationRunner
 from sensorimotor.agents.off_policy_runner import OffPolicyRunner
 from sensorimotor.agents.on_policy_runner import OnPolicyRunner
 from sensorimotor.agents.registry import AgentSpec, agent_spec
@@ -18,7 +19,7 @@ from sensorimotor.utils.logging import MetricsLogger
 from sensorimotor.utils.seeding import seed_everything
 from sensorimotor.utils.threads import intra_op_threads
 
-RUNNERS = {"on_policy": OnPolicyRunner, "off_policy": OffPolicyRunner}
+RUNNERS = {"on_policy": OnPolicyRunner, "off_policy": OffPolicyRunner, "imitation": ImitationRunner}
 
 
 def train(agent: str, run: RunArgs, config: Any, env=None) -> str:
@@ -75,14 +76,16 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
         runner = None
 
         def save(at: int) -> None:
-            replay = runner.replay if spec.runner == "off_policy" and run.save_replay else None
+            # An imitation run's aggregate is its only copy of the expert's labels: always saved.
+            keep = (spec.runner == "off_policy" and run.save_replay) or spec.runner == "imitation"
+            replay = runner.replay if keep else None
             save_run_checkpoint(run_dir.path, at, spec.name, agent, env, replay)
 
         try:
             # A resumed run continues with fresh episodes: reseed so it does not replay the first ones.
             runner = RUNNERS[spec.runner](agent, env, logger, save, run.checkpoint_every, step,
                                           seed=run.seed + step, progress_bar=run.progress)
-            if checkpoint is not None and spec.runner == "off_policy":
+            if checkpoint is not None and spec.runner in ("off_policy", "imitation"):
                 restore_replay(runner, checkpoint, run_dir.path, step)
             runner.learn()
         finally:

@@ -73,8 +73,14 @@ def deploy(args: DeployArgs) -> dict:
                                          time.strftime("%Y%m%d-%H%M%S") + ".smrec")
     recorder = Recorder(record, {"manifest": policy.manifest, "robot": client.spec.to_dict(), "hz": hz,
                                  "address": args.robot})
+    # A pixel policy without --camera sees the frames the robot serves with each state (sim robots).
+    pixels = policy.camera_input or len(policy.obs_shape) == 3
+    obs_key = "camera" if camera is None and pixels and client.spec.cameras else "obs"
+    if camera is None and pixels and not client.spec.cameras:
+        client.close()
+        raise UserError(f"{export_dir} is a camera policy and {client.spec.name} serves no camera: pass --camera.")
     loop = DeployLoop(policy, client, hz, camera=camera, frame_max_age_s=args.frame_max_age_ms / 1e3,
-                      recorder=recorder)
+                      recorder=recorder, obs_key=obs_key)
     from sensorimotor.hardware.cameras import CameraError
 
     try:

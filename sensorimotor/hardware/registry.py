@@ -60,10 +60,24 @@ def _sim(argument: str, seed: int | None = 0, camera: tuple[int, int] | None = N
     return SimRobot(argument, seed=seed, camera=camera)
 
 
-def _sim_arm(argument: str, seed: int | None = 0, **_) -> Robot:
+def _sim_arm(argument: str, seed: int | None = 0, options: dict | None = None, **_) -> Robot:
     from sensorimotor.hardware.sim_arm import SimGraspArm
 
-    return SimGraspArm(argument or "KukaGrasp-v0", seed=seed)
+    return SimGraspArm(argument or "KukaGrasp-v0", seed=seed, **(options or {}))
+
+
+def _sim_car(argument: str, seed: int | None = 0, options: dict | None = None, **_) -> Robot:
+    from sensorimotor.hardware.sim_car import SimCar
+
+    return SimCar(argument or "RacecarDrive-Test-v0", seed=seed, **(options or {}))
+
+
+def _pca9685_car(argument: str, **_) -> Robot:
+    from sensorimotor.hardware.pca9685_car import PCA9685Car
+
+    if not argument:
+        raise ValueError("a PCA9685 car needs its calibration file: pca9685-car:car.json")
+    return PCA9685Car(argument)
 
 
 def _opencv(argument: str) -> Camera:
@@ -87,6 +101,8 @@ def _mock_camera(argument: str) -> Camera:
 register_robot("mock", lambda argument, **_: MockRobot())
 register_robot("sim", _sim)
 register_robot("sim-arm", _sim_arm)
+register_robot("sim-car", _sim_car)
+register_robot("pca9685-car", _pca9685_car)
 register_camera("opencv", _opencv)
 register_camera("realsense", _realsense)
 register_camera("mock", _mock_camera)

@@ -44,7 +44,8 @@ class DeployLoop:
         camera: a started camera whose frame is the policy's input (pixel policies), or None.
         frame_max_age_s: oldest camera frame the policy may act on.
         recorder: where every step goes, or None.
-        obs_key: the state array that is the policy's input when there is no camera.
+        obs_key: the state array that is the policy's input when there is no camera (``camera``: the
+            frame a served sim robot sends with each state).
         reconnects: how many times to reopen the session after the server goes away.
     """
 
@@ -89,6 +90,9 @@ class DeployLoop:
                 rejected += sum("rejected" in e for e in state.events)
                 if state.done:
                     returns.append(float(state.arrays.get("episode_return", [np.nan])[0]))
+                    if self.recorder is not None:  # the state that ended it (scores, interventions)
+                        self.recorder.write({f"state/{n}": a for n, a in state.arrays.items() if n != "camera"},
+                                            kind="episode_end", episode=episode, t=time.monotonic())
                     episode += 1
                     if episodes is not None and episode >= episodes:
                         reason = f"{episode} episodes done"
@@ -104,6 +108,8 @@ class DeployLoop:
                         obs = frame.image if camera_input else frame_to_policy(frame.image, self.policy.obs_shape)
                     else:
                         obs = state.arrays[self.obs_key]
+                        if self.obs_key == "camera" and not getattr(self.policy, "camera_input", False):
+                            obs = frame_to_policy(obs, self.policy.obs_shape)  # the served sim camera
                 with timer.section("policy"):
                     action = self.policy(obs)
                 with timer.section("send"):

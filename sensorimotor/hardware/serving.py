@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sensorimotor.errors import UserError
 
@@ -28,6 +28,8 @@ class ServeArgs:
     """Sim robots: the simulation's seed."""
     camera: tuple[int, int] | None = None
     """Sim robots: (height, width) of rendered frames served with every state."""
+    options: dict[str, str] = field(default_factory=dict)
+    """Sim arm and sim car: task options, e.g. ``--options interventions true laps 1``."""
     secret_file: str | None = None
     hold_after: int = 3
     """Periods without a valid goal before the robot holds."""
@@ -48,7 +50,9 @@ def serve(args: ServeArgs) -> dict:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("sensorimotor").setLevel(logging.INFO)
     try:
-        robot = make_robot(args.robot, seed=args.seed, camera=args.camera)
+        from sensorimotor.utils.options import parse_options
+
+        robot = make_robot(args.robot, seed=args.seed, camera=args.camera, options=parse_options(args.options))
         safety = SafetyConfig(args.hold_after, args.stop_after)
     except ValueError as exc:
         raise UserError(str(exc)) from None

@@ -57,11 +57,13 @@ class ExportedPolicy(nn.Module):
         frame_stack: ``k`` > 1 to stack frames inside the graph (the model was trained on ``k`` frames
             of ``c`` channels each, oldest first); the graph takes one frame and carries the others as
             its state, float32 ``[N, (k - 1) c, h, w]`` in 0-255.
+        action_tail: constants appended to every (continuous) action, e.g. a cruise throttle after a
+            steering-only policy's steering, so the graph commands a robot with more joints.
     """
 
     def __init__(self, model: nn.Module, obs_mean=None, obs_var=None, obs_clip: float = 10.0,
                  obs_eps: float = 1e-8, action_low=None, action_high=None, camera=None,
-                 frame_stack: int | None = None):
+                 frame_stack: int | None = None, action_tail=()):
         super().__init__()
         self.camera = camera is not None
         if self.camera:
@@ -91,6 +93,9 @@ class ExportedPolicy(nn.Module):
         if self.continuous:
             self.register_buffer("action_low", torch.as_tensor(action_low, dtype=torch.float32))
             self.register_buffer("action_high", torch.as_tensor(action_high, dtype=torch.float32))
+        if len(action_tail) and not self.continuous:
+            raise ValueError("action_tail is for continuous actions")
+        self.register_buffer("action_tail", torch.as_tensor(list(action_tail), dtype=torch.float32))
 
     def forward(self, obs: torch.Tensor, state: torch.Tensor | None = None):
         x = obs.to(torch.float32)
@@ -118,9 +123,12 @@ class ExportedPolicy(nn.Module):
         return x
 
     def _action(self, params: torch.Tensor) -> torch.Tensor:
-        if self.continuous:
-            return torch.maximum(torch.minimum(params, self.action_high), self.action_low)
-        return params.argmax(-1)
+        if not self.continuous:
+            return params.argmax(-1)
+        action = torch.maximum(torch.minimum(params, self.action_high), self.action_low)
+        if self.action_tail.numel():
+            action = torch.cat([action, self.action_tail.expand(action.shape[0], -1)], dim=1)
+        return action
 
     @property
     def stateful(self) -> bool:

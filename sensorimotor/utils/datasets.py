@@ -9,7 +9,8 @@ Layout::
 A step record holds ``episode`` (its index: seed ``seed + episode``), ``step``, ``reward``,
 ``terminated``, ``truncated``, the env's dense info values, and arrays ``obs.<key>`` (``obs`` for a
 plain array observation) and ``action``; the last step of an episode also holds ``next_obs.<key>``,
-the observation after it. A kill loses only the episode being written: :func:`read_episodes` yields
+the observation after it. Collections with ``--augment V`` add ``aug.obs [V, ...]`` and
+``aug.action [V, A]``: views from shifted camera poses with the expert's labels. A kill loses only the episode being written: :func:`read_episodes` yields
 complete episodes only, and a resumed collection writes the unfinished ones again.
 """
 
@@ -50,8 +51,8 @@ class EpisodeWriter:
         self.recorder = Recorder(os.path.join(folder, f"part-{part:05d}.smrec"), {"part": part, **header})
 
     def step(self, episode: int, step: int, observation, action, reward: float, terminated: bool, truncated: bool,
-             info: dict[str, Any], next_observation=None) -> None:
-        arrays = {**_flatten("obs", observation), "action": np.asarray(action)}
+             info: dict[str, Any], next_observation=None, extra_arrays: dict[str, np.ndarray] | None = None) -> None:
+        arrays = {**_flatten("obs", observation), "action": np.asarray(action), **(extra_arrays or {})}
         if next_observation is not None:
             arrays.update(_flatten("next_obs", next_observation))
         scalars = {k: (v.item() if hasattr(v, "item") else v) for k, v in info.items()}
@@ -92,7 +93,8 @@ def part_files(folder: str) -> list[str]:
 
 def read_episodes(folder: str) -> Iterator[dict[str, Any]]:
     """Complete episodes, in file order: ``{"episode", "obs" [T, ...] (dict or array), "action" [T, A],
-    "reward" [T], "terminated" [T], "truncated" [T], "next_obs" (after the last step), "info" {k: [T]}}``."""
+    "reward" [T], "terminated" [T], "truncated" [T], "next_obs" (after the last step), "info" {k: [T]}}``,
+    and ``"augmented" {"obs" [T, V, ...], "action" [T, V, A]}`` when the collection rendered them."""
     read_manifest(folder)
     for path in part_files(folder):
         current: list[dict] = []
@@ -115,12 +117,15 @@ def _episode(records: list[dict]) -> dict[str, Any]:
                 arrays[name].append(value)
     stacked = {name: np.stack(values) for name, values in arrays.items()}
     info_keys = records[0]["info"].keys()
-    return {"episode": records[0]["episode"], "obs": _unflatten("obs", stacked), "action": stacked["action"],
-            "reward": np.array([r["reward"] for r in records], np.float32),
-            "terminated": np.array([r["terminated"] for r in records]),
-            "truncated": np.array([r["truncated"] for r in records]),
-            "next_obs": _unflatten("next_obs", records[-1]["arrays"]),
-            "info": {k: np.array([r["info"][k] for r in records]) for k in info_keys}}
+    episode = {"episode": records[0]["episode"], "obs": _unflatten("obs", stacked), "action": stacked["action"],
+               "reward": np.array([r["reward"] for r in records], np.float32),
+               "terminated": np.array([r["terminated"] for r in records]),
+               "truncated": np.array([r["truncated"] for r in records]),
+               "next_obs": _unflatten("next_obs", records[-1]["arrays"]),
+               "info": {k: np.array([r["info"][k] for r in records]) for k in info_keys}}
+    if "aug.obs" in stacked:
+        episode["augmented"] = {"obs": stacked["aug.obs"], "action": stacked["aug.action"]}
+    return episode
 
 
 def complete_episodes(folder: str) -> set[int]:

@@ -20,10 +20,10 @@ from tests.helpers import run_cli
 
 
 def test_the_registry_lists_the_built_in_agents_with_complete_entries():
-    assert {"ppo", "dqn", "sac"} <= set(list_agents())
+    assert {"ppo", "dqn", "sac", "bc"} <= set(list_agents())
     for name in list_agents():
         spec = agent_spec(name)
-        assert "smoke" in spec.presets and spec.summary and spec.runner in ("on_policy", "off_policy")
+        assert "smoke" in spec.presets and spec.summary and spec.runner in ("on_policy", "off_policy", "imitation")
         spec.presets["smoke"].validate()
 
 
@@ -87,14 +87,15 @@ def _exported_matches_eager(run_dir):
     onnxruntime = pytest.importorskip("onnxruntime")
     run = load_run(run_dir, num_envs=4)
     obs = run.env.reset(seed=1)
+    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
+    pixels = session.get_inputs()[0].type == "tensor(uint8)"  # camera policies take frames as they come
     eager, raw = [], []
     for _ in range(20):
         action = run.agent.predict(obs, deterministic=True)
         eager.append(action.cpu().numpy())
-        raw.append(_raw(run, obs).cpu().numpy().astype(np.float32))
+        raw.append(obs.cpu().numpy() if pixels else _raw(run, obs).cpu().numpy().astype(np.float32))
         obs = run.env.step(action)[0]
     run.env.close()
-    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
     exported = [session.run(None, {"obs": o})[0] for o in raw]
     np.testing.assert_allclose(np.concatenate(exported).astype(np.float64), np.concatenate(eager).astype(np.float64),
                                atol=1e-4)

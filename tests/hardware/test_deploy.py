@@ -41,9 +41,12 @@ def test_deployed_policy_matches_in_process_evaluation(pendulum_run, tmp_path):
     assert summary["returns"][0] == pytest.approx(expected, rel=0.02, abs=2.0)
     assert summary["goals_rejected"] == 0
     records = list(read_recording(summary["recording"]))
-    assert records[0]["robot"]["name"] == "sim:Pendulum-v1" and len(records) == 201
-    applied = np.array([r["arrays"]["state/applied"] for r in records[2:]])
-    sent = np.array([r["arrays"]["action"] for r in records[1:-1]])
+    steps = [r for r in records if r["kind"] == "step"]
+    assert records[0]["robot"]["name"] == "sim:Pendulum-v1" and len(steps) == 200
+    assert records[-1]["kind"] == "episode_end" and records[-1]["arrays"]["state/truncated"][0] == 1
+    # Each state reports what the previous goal applied; the episode's final state answers the last one.
+    applied = np.array([r["arrays"]["state/applied"] for r in steps[1:] + [records[-1]]])
+    sent = np.array([r["arrays"]["action"] for r in steps])
     np.testing.assert_allclose(applied, sent, atol=1e-6)  # within limits: applied as sent
     assert replay(ReplayArgs(summary["recording"]))["steps"] == 200
 

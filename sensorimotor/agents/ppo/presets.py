@@ -123,6 +123,15 @@ PPO_ATARI = PPOConfig(
     hidden=(), activation="relu", normalize_obs=False, normalize_reward=True,
 )
 
+# Steering from pixels (the driving world, CarRacing): SB3's CnnPolicy settings that DESIGN.md 6 measured
+# on CarRacing (4 envs, n_steps 256, minibatch 128, 4 epochs), the Nature CNN with linear heads, return
+# scaling. A starting point: not yet tuned by a learning run here.
+PPO_DRIVE = PPOConfig(
+    total_steps=1_000_000, num_envs=4, n_steps=256, batch_size=128, n_epochs=4, gamma=0.99, gae_lambda=0.95,
+    learning_rate=2.5e-4, anneal_lr=True, clip_range=0.2, ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5,
+    hidden=(), activation="relu", normalize_obs=False, normalize_reward=True,
+)
+
 PRESETS: dict[str, PPOConfig] = {
     "default": PPOConfig(),
     "classic": PPO_CLASSIC,
@@ -137,6 +146,7 @@ PRESETS: dict[str, PPOConfig] = {
     "lstm-memory": PPO_LSTM_MEMORY,
     "lstm-bench": PPO_LSTM_BENCH,
     "atari": PPO_ATARI,
+    "drive": PPO_DRIVE,
     "doom": PPO_DOOM,
     "doom-sparse": PPO_DOOM_SPARSE,
     "mjx": PPO_MJX,
@@ -152,6 +162,7 @@ ENV_PRESETS: dict[str, str] = {
     **{f"Doom-{name}-v{version}": "doom" for name in ("Basic", "HealthGathering", "DefendTheCenter")
        for version in (0, 1)},
     "Doom-MyWayHome-v0": "doom-sparse", "Doom-MyWayHome-v1": "doom-sparse",
+    **{f"RacecarDrive{size}{split}-v0": "drive" for size in ("", "64") for split in ("", "-Test")},
     "PendulumNoVel-v1": "lstm-pendulum", "CueDelay-v0": "lstm-memory", "CueDelay-Long-v0": "lstm-memory",
 }
 

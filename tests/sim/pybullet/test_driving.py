@@ -100,7 +100,7 @@ def test_augmented_views_are_labelled_with_corrective_steering():
         env.close()
 
 
-def test_expert_steering_in_vector_info_labels_the_returned_observation_even_after_autoreset():
+def test_expert_action_in_vector_info_labels_the_returned_observation_even_after_autoreset():
     env = make_vec("RacecarDrive-v0", 2, backend="sync", camera=TINY_CAMERA)
     try:
         env.reset(seed=5)
@@ -108,7 +108,7 @@ def test_expert_steering_in_vector_info_labels_the_returned_observation_even_aft
         for _ in range(80):
             _, _, terminated, truncated, info = env.step(torch.ones(2, 1))  # hard left: leaves the road
             for i, task in enumerate(e.unwrapped for e in env.envs):
-                assert info["expert_steering"][i].item() == pytest.approx(float(task.expert_action()[0]), abs=1e-5)
+                assert info["expert_action"][i].item() == pytest.approx(float(task.expert_action()[0]), abs=1e-5)
             resets += int((terminated | truncated).sum())
         assert resets >= 2
     finally:

@@ -4,7 +4,7 @@ setting). Registered ids (tags ``pybullet``, ``driving``, ``pixels``; default ba
 | id                         | tracks                      | camera    |
 |----------------------------|-----------------------------|-----------|
 | `RacecarDrive-v0`          | random, new every 4 episodes | 200 x 66 |
-| `RacecarDrive-Test-v0`     | 20 held out (seed s: track s % 20) | 200 x 66 |
+| `RacecarDrive-Test-v0`     | 20 held out (seed s: track s % 20; unseeded: the next) | 200 x 66 |
 | `RacecarDrive64-v0`        | random                      | 64 x 64   |
 | `RacecarDrive64-Test-v0`   | 20 held out                 | 64 x 64   |
 
@@ -27,6 +27,11 @@ def _variants() -> dict:
     from sensorimotor.sim.pybullet.driving import config as c
 
     return dict(zip(IDS, (c.DRIVE, c.DRIVE_TEST, c.DRIVE_64, c.DRIVE_64_TEST)))
+
+
+def variant_config(env_id: str):
+    """The registered :class:`DriveTaskConfig` of ``env_id``."""
+    return _variants()[env_id]
 
 
 def task_config(base, config=None, **overrides):

@@ -43,8 +43,8 @@ class DriveTaskConfig:
 
     Attributes:
         split: ``train`` draws a new random track every ``episodes_per_track`` episodes; ``test`` uses
-            one of ``test_tracks`` held-out tracks (seed ``s`` drives track ``s % test_tracks``), from a
-            seed stream no training track is drawn from.
+            one of ``test_tracks`` held-out tracks (seed ``s`` drives track ``s % test_tracks``, an
+            unseeded reset the next track in turn), from a seed stream no training track is drawn from.
         test_tracks: how many held-out tracks there are.
         episodes_per_track: ``train`` only: episodes on one track before a new one is built (a build
             costs ~50 ms; a new start point and look are drawn every episode).
@@ -52,7 +52,10 @@ class DriveTaskConfig:
         camera: the front camera (PilotNet's 200 x 66 by default).
         physics: physics and control rates, motor forces.
         appearance: what varies in the look of the world.
-        speed: the rear wheels' speed (m/s); the policy steers only.
+        speed: the rear wheels' speed (m/s); the policy steers only, unless ``throttle``.
+        throttle: the action is (steering, throttle) and the wheels turn at ``speed`` x throttle
+            (throttle clipped to [0, 1]: zero or less brakes); the camera alone cannot tell the speed,
+            so this is for served cars (the bridge's car spec) rather than for learning.
         laps: the episode ends (truncated) after this many laps.
         cross_track_penalty: reward = metres of progress along the centre line - this x |cross-track
             error| (m) x the control period (s).
@@ -73,6 +76,7 @@ class DriveTaskConfig:
     physics: CarPhysics = field(default_factory=CarPhysics)
     appearance: Appearance = field(default_factory=Appearance)
     speed: float = 1.5
+    throttle: bool = False
     laps: float = 3.0
     cross_track_penalty: float = 1.0
     start_offset: float = 0.15

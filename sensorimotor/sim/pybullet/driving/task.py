@@ -7,7 +7,8 @@ Observation: ``Box(0, 255, [3, H, W], uint8)``, the front camera's RGB image, ch
 by default, PilotNet's size; 64 x 64 in the ``64`` variants).
 
 Action: ``Box(-1, 1, [1])``, steering (x 0.5 rad, positive turns left); the rear wheels hold
-``speed`` m/s. Actions are clipped.
+``speed`` m/s. With ``throttle``: ``Box(-1, 1, [2])``, steering and throttle (the wheels turn at
+``speed`` x throttle; zero or less brakes). Actions are clipped.
 
 Reward: metres of progress along the centre line this step (negative when driving backwards) minus
 ``cross_track_penalty`` x |cross-track error| (m) x the control period (s).
@@ -18,7 +19,7 @@ Termination: ``terminated`` when the car's centre leaves the road (|cross-track 
 
 Info (dense in the vector backends): ``cross_track_error`` (m, > 0 left of the centre line),
 ``heading_error`` (rad), ``progress`` (laps driven), ``interventions`` (count this episode),
-``expert_steering`` (pure pursuit's action for the returned observation: the DAgger label).
+``expert_action`` (pure pursuit's action for the returned observation: the DAgger label).
 
 Versions: v0 (this one).
 """
@@ -38,7 +39,7 @@ from sensorimotor.sim.pybullet.driving.scene import MAX_STEERING, DriveScene
 from sensorimotor.sim.pybullet.driving.track import Track, generate_track
 
 INFO_KEYS = {"cross_track_error": "float32", "heading_error": "float32", "progress": "float32",
-             "interventions": "int32", "expert_steering": "float32"}
+             "interventions": "int32", "expert_action": "float32"}
 TRAIN_STREAM, TEST_STREAM = 0, 1  # seed-sequence prefixes: no training track is drawn from the test stream
 GRASS, ROAD, LINE = np.array([0.30, 0.45, 0.25]), np.array([0.30, 0.30, 0.32]), np.array([0.95, 0.95, 0.95])
 
@@ -50,14 +51,14 @@ def wrap_angle(angle: float) -> float:
 
 class DriveEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20, "info_keys": INFO_KEYS,
-                "observation_info_keys": ("expert_steering",)}
+                "observation_info_keys": ("expert_action",)}
 
     def __init__(self, config: DriveTaskConfig = DriveTaskConfig(), render_mode: str | None = None):
         config.validate()
         self.config, self.render_mode = config, render_mode
         c = config.camera
         self.observation_space = gym.spaces.Box(0, 255, (3, c.height_px, c.width), np.uint8)
-        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (2 if config.throttle else 1,), np.float32)
         self.metadata = {**self.metadata, "render_fps": config.physics.control_hz}
         self.scene = DriveScene(config.physics)
         self._rng = np.random.default_rng()
@@ -75,8 +76,9 @@ class DriveEnv(gym.Env):
         cfg = self.config
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        if cfg.split == "test":
-            index = int(seed % cfg.test_tracks) if seed is not None else int(self._rng.integers(cfg.test_tracks))
+        if cfg.split == "test":  # seed s drives track s % n; unseeded resets take the next track in turn
+            index = int(seed % cfg.test_tracks) if seed is not None else (self._track_key[1] + 1) % cfg.test_tracks \
+                if self._track_key is not None else 0
             key = (TEST_STREAM, index)
         elif seed is not None or self.track is None or self._episodes_on_track >= cfg.episodes_per_track:
             key = (TRAIN_STREAM, int(self._rng.integers(2**62)))
@@ -90,8 +92,9 @@ class DriveEnv(gym.Env):
 
     def step(self, action):
         cfg = self.config
-        steering = float(np.clip(np.asarray(action, dtype=np.float64).reshape(-1)[0], -1.0, 1.0))
-        self.scene.drive(steering * MAX_STEERING, cfg.speed)
+        action = np.clip(np.asarray(action, dtype=np.float64).reshape(-1), -1.0, 1.0)
+        speed = cfg.speed * max(float(action[1]), 0.0) if cfg.throttle else cfg.speed
+        self.scene.drive(float(action[0]) * MAX_STEERING, speed)
         self._steps += 1
         position, _ = self.scene.car_pose()
         foot = self.track.project(position[:2], self._hint)
@@ -177,13 +180,15 @@ class DriveEnv(gym.Env):
         return {"cross_track_error": np.float32(foot.cross_track),
                 "heading_error": np.float32(wrap_angle(yaw - foot.heading)),
                 "progress": np.float32(self._progress), "interventions": np.int32(self._interventions),
-                "expert_steering": np.float32(pure_pursuit(self.track, position[:2], yaw, foot.index))}
+                "expert_action": np.float32(pure_pursuit(self.track, position[:2], yaw, foot.index))}
 
     # -- privileged state (the expert, augmentation, tests; never part of the observation) -------
     def expert_action(self) -> np.ndarray:
-        """Pure pursuit's action now, ``[1]`` float32: the demonstrator of ``sensorimotor collect``."""
+        """Pure pursuit's action now, ``[1]`` float32 (``[2]`` with full throttle when ``throttle``): the
+        demonstrator of ``sensorimotor collect``."""
         position, yaw = self.scene.car_pose()
-        return np.array([pure_pursuit(self.track, position[:2], yaw, self._hint)], np.float32)
+        steering = pure_pursuit(self.track, position[:2], yaw, self._hint)
+        return np.array([steering, 1.0] if self.config.throttle else [steering], np.float32)
 
     def augmented_views(self, count: int, max_shift: float = 0.25, max_rotation: float = 0.25,
                         rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +216,11 @@ class DriveEnv(gym.Env):
         return {"position": position, "yaw": np.float64(yaw), "speed": np.float64(self.scene.car_speed()),
                 "s": np.float64(self._s), "track_length": np.float64(self.track.length),
                 "track_width": np.float64(self.track.width)}
+
+    @property
+    def dt(self) -> float:
+        """Seconds per action (the control period; exports and served cars read it)."""
+        return self.config.control_period
 
     @property
     def elapsed_seconds(self) -> float:
