@@ -1,4 +1,5 @@
-"""Registers the Gymnasium tasks that run on a bare install: classic control and MuJoCo v5.
+"""Registers the Gymnasium tasks that run on a bare install (classic control and MuJoCo v5) and
+``CarRacing-v3`` (box2d extra), the last with channels-first frames like every pixel task of ours.
 
 The five locomotion tasks and ``InvertedPendulum-v5`` are registered by ``sensorimotor.sim.locomotion``
 (with native ``mujoco`` and ``mjx`` backends).
@@ -9,8 +10,10 @@ from __future__ import annotations
 import functools
 
 import gymnasium as gym
+import numpy as np
 
 from sensorimotor.envs.registry import register
+from sensorimotor.errors import UserError
 
 CLASSIC = {"CartPole-v1": 500, "Pendulum-v1": 200, "Acrobot-v1": 500, "MountainCarContinuous-v0": 999}
 MUJOCO = {"InvertedDoublePendulum-v5": 1000, "Reacher-v5": 50,
@@ -25,3 +28,29 @@ for _id, _steps in CLASSIC.items():
     register(_id, functools.partial(_gym_make, _id), tags=("classic", "gymnasium"), max_episode_steps=_steps)
 for _id, _steps in MUJOCO.items():
     register(_id, functools.partial(_gym_make, _id), tags=("mujoco", "gymnasium"), max_episode_steps=_steps)
+
+
+class ChannelsFirst(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
+    """``uint8 [H, W, C]`` frames as ``uint8 [C, H, W]`` (what our pixel encoders and PilotNet take)."""
+
+    def __init__(self, env: gym.Env):
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.ObservationWrapper.__init__(self, env)
+        h, w, c = env.observation_space.shape
+        self.observation_space = gym.spaces.Box(0, 255, (c, h, w), np.uint8)
+
+    def observation(self, observation):
+        return np.ascontiguousarray(observation.transpose(2, 0, 1))
+
+
+def _car_racing(render_mode: str | None = None, **kwargs) -> gym.Env:
+    try:
+        import Box2D  # noqa: F401
+    except ImportError:
+        raise UserError("CarRacing-v3 needs box2d: pip install 'sensorimotor[box2d]'") from None
+    return ChannelsFirst(gym.make("CarRacing-v3", render_mode=render_mode, **kwargs))
+
+
+# The external check of driving from pixels (issue "Driving from one camera"): 96x96 RGB, continuous
+# [steering, gas, brake], 1000 steps; "solved" is 900+.
+register("CarRacing-v3", _car_racing, tags=("box2d", "gymnasium", "pixels"), max_episode_steps=1000)

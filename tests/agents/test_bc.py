@@ -115,3 +115,24 @@ def test_training_needs_an_expert_and_a_dataset_of_the_same_task(tmp_path):
     datasets.write_manifest(str(tmp_path / "empty"), {"env": "RacecarDrive64-v0", "policy": "expert"})
     with pytest.raises(UserError, match="no complete episode"):
         make_env("RacecarDrive64-v0", BCConfig(dataset=str(tmp_path / "empty")), backend="sync")
+
+
+def test_ppo_fine_tuning_starts_from_the_bc_policy(tmp_path):
+    import gymnasium as gym
+    from dataclasses import replace
+
+    from sensorimotor.agents.ppo import make_agent
+    from sensorimotor.agents.ppo.presets import PPO_DRIVE_FINETUNE
+    from sensorimotor.app.checkpointing import save_run_checkpoint
+
+    obs_space = gym.spaces.Box(0, 255, (3, 64, 64), np.uint8)
+    act_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    bc = BehaviorCloning(BCConfig(total_steps=64), obs_space, act_space)
+    save_run_checkpoint(str(tmp_path), 64, "bc", bc, env=None)
+    ppo = make_agent(replace(PPO_DRIVE_FINETUNE, init_from=str(tmp_path), compile=False), obs_space, act_space)
+    frames = torch.randint(0, 256, (4, 3, 64, 64), dtype=torch.uint8)
+    mean, _ = ppo.model(frames)
+    torch.testing.assert_close(mean, bc.model(frames))  # the actor's mean is the BC policy's steering
+    assert ppo.predict(frames).shape == (4, 1)
+    with pytest.raises(UserError, match="add --ppo.encoder pilotnet"):
+        replace(PPO_DRIVE_FINETUNE, encoder="nature", init_from=str(tmp_path)).validate()

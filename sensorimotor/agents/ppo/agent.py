@@ -15,7 +15,8 @@ from sensorimotor.agents.ppo.config import PPOConfig
 from sensorimotor.agents.ppo.loss import LOSS_TERMS, ppo_loss
 from sensorimotor.agents.returns import gae
 from sensorimotor.agents.rollout_storage import RolloutStorage
-from sensorimotor.policies.models import ActorCritic, PixelActorCritic
+from sensorimotor.errors import UserError, check
+from sensorimotor.policies.models import ActorCritic, PilotNetActorCritic, PixelActorCritic
 from sensorimotor.utils.compile import compile_or_eager
 
 
@@ -35,6 +36,8 @@ class PPO(Memoryless):
         self.config = config
         self.device = torch.device(config.device)
         self.model = self._make_model(tuple(observation_space.shape), action_space).to(self.device)
+        if config.init_from is not None:
+            load_bc_actor(self.model, config.init_from)
         self.action_shape = tuple(action_space.shape)
         # Pixels stay uint8 in the rollout (4x less memory); the encoder scales them.
         self.obs_dtype = torch.uint8 if observation_space.dtype == np.uint8 else torch.float32
@@ -56,6 +59,8 @@ class PPO(Memoryless):
 
     def _make_model(self, obs_shape: tuple[int, ...], action_space: gym.Space):
         c = self.config
+        if len(obs_shape) == 3 and c.encoder == "pilotnet":
+            return PilotNetActorCritic(obs_shape, action_space, c.log_std_init)
         if len(obs_shape) == 3:  # pixels: one Nature-CNN encoder under both heads
             return PixelActorCritic(obs_shape, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
         return ActorCritic(obs_shape[0], action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
@@ -209,3 +214,19 @@ def _explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
     """``1 - Var(returns - values) / Var(returns)``: 1 is a perfect critic, 0 a constant one."""
     var = returns.var()
     return float("nan") if var.item() == 0 else (1 - (returns - values).var() / var).item()
+
+
+def load_bc_actor(model: torch.nn.Module, run_dir: str) -> None:
+    """Copy the PilotNet of ``run_dir``'s last checkpoint (a ``bc`` run) into ``model.actor``."""
+    from sensorimotor.utils.checkpoint import latest_checkpoint, load_checkpoint
+
+    path = latest_checkpoint(run_dir)
+    check(path is not None, f"{run_dir} has no checkpoint to start the actor from (ppo.init_from wants a bc run).")
+    weights, state = load_checkpoint(path)
+    check(state.get("agent") == "bc", f"{run_dir} was trained by {state.get('agent')!r}, not bc: ppo.init_from "
+          "starts from a behaviour-cloning PilotNet.")
+    try:
+        model.actor.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise UserError(f"the PilotNet of {run_dir} does not fit this task ({str(exc).strip().splitlines()[0]}); "
+                        "was it trained on another camera size?") from None

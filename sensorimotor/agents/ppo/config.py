@@ -67,6 +67,12 @@ class PPOConfig:
     whole rollout of each env is one sequence (sb3-contrib's behaviour)."""
     burn_in: int = 0
     """Steps at the start of each chunk that only refresh the recurrent state and carry no loss."""
+    encoder: Literal["nature", "pilotnet"] = "nature"
+    """Pixels: the Nature CNN shared by both heads (Atari, SB3's ``CnnPolicy``), or PilotNet (driving:
+    the actor is a whole PilotNet, as ``bc`` trains it, and the critic another one)."""
+    init_from: str | None = None
+    """A ``bc`` run directory whose last checkpoint's PilotNet starts the actor (fine-tuning from
+    behaviour cloning; needs ``encoder="pilotnet"``). Read once, when the agent is built."""
     compile: bool = True
     """Compile the minibatch update (forward, backward, clip, Adam) into one graph with
     torch.compile: about 4x faster updates for small MLPs, after a one-off compile of 10-30 s."""
@@ -100,6 +106,9 @@ class PPOConfig:
         )
         check(all(h > 0 for h in self.hidden), f"ppo.hidden sizes must be positive, got {self.hidden}.")
         check_device(self.device, "--ppo.device")
+        check(self.encoder in ("nature", "pilotnet"), f"ppo.encoder must be 'nature' or 'pilotnet', got {self.encoder!r}.")
+        check(self.init_from is None or (self.encoder == "pilotnet" and self.recurrent is None),
+              "ppo.init_from starts a feed-forward PilotNet actor from a bc run: add --ppo.encoder pilotnet.")
         if self.recurrent is not None:
             self._validate_recurrent()
         else:

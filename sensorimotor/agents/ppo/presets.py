@@ -132,6 +132,15 @@ PPO_DRIVE = PPOConfig(
     hidden=(), activation="relu", normalize_obs=False, normalize_reward=True,
 )
 
+# Fine-tuning a behaviour-cloning PilotNet (``--ppo.init-from BC_RUN``): the actor starts as the BC
+# policy, so exploration starts narrow (std 0.2 of a steering range of 2) and steps are small.
+PPO_DRIVE_FINETUNE = replace(PPO_DRIVE, encoder="pilotnet", log_std_init=-1.6, learning_rate=1e-4, anneal_lr=False)
+
+# Gymnasium's CarRacing-v3 (96x96 frames; the dashboard shows the speed, so one frame suffices):
+# the drive settings with rl-zoo's lower learning rate and a narrower start (log-std -1) for its three
+# actions (steering, gas, brake), 4M steps as rl-zoo's 862. A starting point, not tuned here yet.
+PPO_CARRACING = replace(PPO_DRIVE, total_steps=4_000_000, learning_rate=1e-4, log_std_init=-1.0)
+
 PRESETS: dict[str, PPOConfig] = {
     "default": PPOConfig(),
     "classic": PPO_CLASSIC,
@@ -147,6 +156,8 @@ PRESETS: dict[str, PPOConfig] = {
     "lstm-bench": PPO_LSTM_BENCH,
     "atari": PPO_ATARI,
     "drive": PPO_DRIVE,
+    "drive-finetune": PPO_DRIVE_FINETUNE,
+    "carracing": PPO_CARRACING,
     "doom": PPO_DOOM,
     "doom-sparse": PPO_DOOM_SPARSE,
     "mjx": PPO_MJX,
@@ -163,6 +174,7 @@ ENV_PRESETS: dict[str, str] = {
        for version in (0, 1)},
     "Doom-MyWayHome-v0": "doom-sparse", "Doom-MyWayHome-v1": "doom-sparse",
     **{f"RacecarDrive{size}{split}-v0": "drive" for size in ("", "64") for split in ("", "-Test")},
+    "CarRacing-v3": "carracing",
     "PendulumNoVel-v1": "lstm-pendulum", "CueDelay-v0": "lstm-memory", "CueDelay-Long-v0": "lstm-memory",
 }
 

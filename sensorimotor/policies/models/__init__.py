@@ -1,4 +1,4 @@
-from sensorimotor.policies.models.actor_critic import ActorCritic, PixelActorCritic
+from sensorimotor.policies.models.actor_critic import ActorCritic, PilotNetActorCritic, PixelActorCritic
 from sensorimotor.policies.models.recurrent_actor_critic import RecurrentActorCritic
 
-__all__ = ["ActorCritic", "PixelActorCritic", "RecurrentActorCritic"]
+__all__ = ["ActorCritic", "PilotNetActorCritic", "PixelActorCritic", "RecurrentActorCritic"]

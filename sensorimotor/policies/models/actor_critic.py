@@ -10,6 +10,7 @@ from sensorimotor.policies.export import ActorGraph
 from sensorimotor.policies.models.action_distribution import ActionDistribution
 from sensorimotor.policies.modules import MLP
 from sensorimotor.policies.modules.cnn import ConvEncoder
+from sensorimotor.policies.models.pilotnet import PilotNet
 
 
 class ActorCritic(ActionDistribution):
@@ -64,3 +65,26 @@ class PixelActorCritic(ActionDistribution):
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic_head(self.encoder(obs)).squeeze(-1)
+
+
+class PilotNetActorCritic(ActionDistribution):
+    """``uint8 [B, 3, H, W] -> (action means [B, A], value [B])`` with two PilotNets (Bojarski et al.
+    2016): the actor's output is the Gaussian's mean (what ``bc`` regresses, so a BC policy's weights
+    load into it unchanged) and the critic is a second PilotNet with one output. Separate networks:
+    the value loss cannot disturb features a fine-tuned BC actor already has."""
+
+    def __init__(self, obs_shape: tuple[int, int, int], action_space: gym.Space, log_std_init: float = 0.0):
+        super().__init__(action_space, log_std_init)
+        if not self.continuous:
+            raise ValueError("the PilotNet actor-critic regresses continuous actions")
+        self.actor = PilotNet(obs_shape, outputs=self.action_dim)
+        self.critic = PilotNet(obs_shape, outputs=1)
+
+    def export_actor(self) -> ActorGraph:
+        return ActorGraph(self.actor, self.continuous)
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.actor(obs), self.critic(obs).squeeze(-1)
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.critic(obs).squeeze(-1)
