@@ -120,3 +120,20 @@ def test_bad_driving_options_are_one_line_errors():
         make("RacecarDrive-v0", sped=2.0)
     with pytest.raises(UserError, match="speed must be"):
         make("RacecarDrive-v0", speed=50.0)
+
+
+def test_each_held_out_track_is_one_scenario_however_it_is_reached():
+    """Seed k in process and the k-th reset of a served car (unseeded resets take the next track)
+    render the same first frame: same track, look, light and camera."""
+    cycling, seeded = make("RacecarDrive64-Test-v0"), make("RacecarDrive64-Test-v0")
+    try:
+        cycling.reset(seed=0)
+        cycling.reset()
+        third, _ = cycling.reset()
+        expected, _ = seeded.reset(seed=2)
+        assert np.array_equal(third, expected)
+        other, _ = seeded.reset(seed=3)
+        assert not np.array_equal(third, other)
+    finally:
+        cycling.close()
+        seeded.close()

@@ -80,6 +80,9 @@ class DriveEnv(gym.Env):
             index = int(seed % cfg.test_tracks) if seed is not None else (self._track_key[1] + 1) % cfg.test_tracks \
                 if self._track_key is not None else 0
             key = (TEST_STREAM, index)
+            # A held-out track is one fixed scenario: its look, light and camera jitter come from its
+            # index, so seed k in process and the k-th reset of a served car drive the same thing.
+            self._rng = np.random.default_rng([TEST_STREAM, index])
         elif seed is not None or self.track is None or self._episodes_on_track >= cfg.episodes_per_track:
             key = (TRAIN_STREAM, int(self._rng.integers(2**62)))
         else:
