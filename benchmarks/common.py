@@ -21,9 +21,12 @@ def time_ours(env_id: str, config, steps: int, seed: int, env_probe=None, backen
     from sensorimotor.agents.on_policy_runner import OnPolicyRunner
     from sensorimotor.agents.ppo import make_agent
 
-    torch.set_num_threads(1)
+    from sensorimotor.utils.threads import intra_op_threads
+
     torch.manual_seed(seed)
     env = build_env(env_id, config, backend=backend)
+    # As the run pipeline does: one intra-op thread for small networks, all for convolutions over frames.
+    torch.set_num_threads(intra_op_threads(tuple(env.single_observation_space.shape), config.device))
     agent = make_agent(config, env.single_observation_space, env.single_action_space)
 
     class Quiet:

@@ -50,3 +50,21 @@ def test_ppo_trains_on_breakout_pixels_counting_whole_games(tmp_path):
     assert clear.sum() >= 20, "too few clear argmaxes to compare"
     exported = session.run(None, {"obs": batch.numpy()})[0]
     assert np.array_equal(exported[clear], greedy[clear])
+
+
+def test_pixel_export_module_is_nchw_and_acts_as_the_training_model():
+    """The training model may keep NHWC convolutions (AVX-512 CPUs); the module handed to export is NCHW
+    and computes the same actions."""
+    import gymnasium as gym
+    import numpy as np
+    import torch
+
+    from sensorimotor.agents.ppo import PPOConfig, make_agent
+
+    obs_space = gym.spaces.Box(0, 255, (3, 66, 200), np.uint8)
+    agent = make_agent(PPOConfig(num_envs=2, n_steps=8, batch_size=16, hidden=(), compile=False), obs_space,
+                       gym.spaces.Box(-1.0, 1.0, (1,), np.float32))
+    exported = agent.export_module()
+    assert not exported.encoder.channels_last
+    frames = torch.randint(0, 256, (3, 3, 66, 200), dtype=torch.uint8)
+    torch.testing.assert_close(exported.export_actor().actor(frames), agent.model(frames)[0], atol=1e-5, rtol=1e-4)

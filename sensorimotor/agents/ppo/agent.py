@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import gymnasium as gym
@@ -18,6 +19,7 @@ from sensorimotor.agents.rollout_storage import RolloutStorage
 from sensorimotor.errors import UserError, check
 from sensorimotor.policies.models import ActorCritic, PilotNetActorCritic, PixelActorCritic
 from sensorimotor.utils.compile import compile_or_eager
+from sensorimotor.utils.device import channels_last_is_faster
 
 
 class PPO(Memoryless):
@@ -62,7 +64,10 @@ class PPO(Memoryless):
         if len(obs_shape) == 3 and c.encoder == "pilotnet":
             return PilotNetActorCritic(obs_shape, action_space, c.log_std_init)
         if len(obs_shape) == 3:  # pixels: one Nature-CNN encoder under both heads
-            return PixelActorCritic(obs_shape, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
+            model = PixelActorCritic(obs_shape, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
+            # NHWC convolutions where oneDNN's kernels are native to it (AVX-512 CPUs): the same function.
+            model.encoder.use_channels_last(channels_last_is_faster(c.device))
+            return model
         return ActorCritic(obs_shape[0], action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
 
     # -------------------------------------------------------------------------------------- acting
@@ -80,6 +85,11 @@ class PPO(Memoryless):
         return self.act(obs, deterministic)[0]
 
     def export_module(self) -> torch.nn.Module:
+        if isinstance(self.model, PixelActorCritic) and self.model.encoder.channels_last:
+            # torch.export cannot trace the layout change over a dynamic batch: export in NCHW.
+            module = copy.deepcopy(self.model)
+            module.encoder.use_channels_last(False)
+            return module
         return self.model
 
     def _act_eager(self, obs: torch.Tensor, deterministic: bool):
