@@ -86,9 +86,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4096, help="PPO training steps per run (each side)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-ppo", action="store_true")
+    parser.add_argument("--skip-env", action="store_true", help="only the PPO comparison")
     args = parser.parse_args()
     print(machine_line())
-    for workers in args.workers:
+    for workers in [] if args.skip_env else args.workers:
         rates = [env_steps_per_second(workers, 2 * workers, args.seconds) for _ in range(args.repeats)]
         print(f"drive_env workers={workers}: {statistics.median(rates):.0f} env-steps/s "
               f"(median of {[round(r) for r in rates]})")
