@@ -27,8 +27,12 @@ PYBULLET_REPRESENTATIVES = {"KukaGrasp-v0", "KukaGraspCube-v0", "RacecarDrive-v0
 LONG_CASES = [(i, b) for i, b in CASES if i not in PYBULLET_TASKS or i in PYBULLET_REPRESENTATIVES]
 
 
+# CarRacing (box2d) renders each step in pygame (~10 ms) and ends episodes only after 1000 steps.
+SHORT_RUN_TASKS = PYBULLET_TASKS | set(list_envs(tag="box2d"))
+
+
 def steps_for(env_id, steps):
-    return min(steps, 40) if env_id in PYBULLET_TASKS else steps
+    return min(steps, 40) if env_id in SHORT_RUN_TASKS else steps
 
 
 def parts(obs):
