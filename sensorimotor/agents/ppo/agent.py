@@ -232,11 +232,9 @@ def load_bc_actor(model: torch.nn.Module, run_dir: str) -> None:
 
     path = latest_checkpoint(run_dir)
     check(path is not None, f"{run_dir} has no checkpoint to start the actor from (ppo.init_from wants a bc run).")
-    weights, state = load_checkpoint(path)
-    check(state.get("agent") == "bc", f"{run_dir} was trained by {state.get('agent')!r}, not bc: ppo.init_from "
-          "starts from a behaviour-cloning PilotNet.")
+    weights, _ = load_checkpoint(path)
     try:
         model.actor.load_state_dict(weights)
     except RuntimeError as exc:
-        raise UserError(f"the PilotNet of {run_dir} does not fit this task ({str(exc).strip().splitlines()[0]}); "
-                        "was it trained on another camera size?") from None
+        raise UserError(f"{run_dir} holds no PilotNet that fits this task ({str(exc).strip().splitlines()[0]}): "
+                        "ppo.init_from wants a bc run on the same camera size.") from None
