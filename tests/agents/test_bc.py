@@ -91,6 +91,9 @@ def test_behaviour_cloning_fits_a_fixed_dataset():
             labels.append(expert)
             obs = env.step(expert)[0]
         config = BCConfig(total_steps=256, epochs=25, batch_size=32, learning_rate=1e-3)
+        # Seeded: some initialisations kill every ReLU of PilotNet's 10-unit layer and the fit stalls at
+        # the labels' mean (seed 1 here; see the note on the driving issue).
+        torch.manual_seed(0)
         agent = BehaviorCloning(config, env.single_observation_space, env.single_action_space)
     finally:
         env.close()
