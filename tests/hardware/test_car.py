@@ -98,6 +98,16 @@ def serve_fake_car(**safety):
     return bus, car, server, thread
 
 
+def wait_for(condition, timeout_s=3.0):
+    """Poll ``condition`` until it holds (the server applies commands on its own 20 Hz clock)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
 def test_the_car_brakes_when_the_client_goes_silent_and_on_an_estop():
     bus, car, server, thread = serve_fake_car(hold_after=3, stop_after=10)
     client = RobotClient(server.bound_address, car.spec.hash(), timeout_s=2.0)
@@ -106,17 +116,15 @@ def test_the_car_brakes_when_the_client_goes_silent_and_on_an_estop():
         for _ in range(10):  # the throttle climbs at most 0.3 per period (6/s at 20 Hz) to the 0.4 asked
             client.send_goal(np.array([0.2, 0.4]))
             time.sleep(0.05)
-        assert bus.pulse(0) == 370 + round(0.4 * 130) and bus.pulse(1) == 375 + round(0.2 * 85)
-        time.sleep(0.3)  # silence: hold after 3 periods (0.15 s) sends the zero command
-        assert bus.pulse(0) == 370 and bus.pulse(1) == 375
+        assert wait_for(lambda: bus.pulse(0) == 370 + round(0.4 * 130) and bus.pulse(1) == 375 + round(0.2 * 85))
+        # Silence: after 3 periods without a goal the server holds, sending the zero command.
+        assert wait_for(lambda: bus.pulse(0) == 370 and bus.pulse(1) == 375)
         client.send_goal(np.array([0.0, 0.3]))
-        time.sleep(0.1)
-        assert bus.pulse(0) > 370
+        assert wait_for(lambda: bus.pulse(0) > 370)
         server.estop("test")
-        time.sleep(0.15)
-        assert bus.pulse(0) == 370  # latched: stopped until a reset
-        client.send_goal(np.array([0.0, 0.3]))
-        time.sleep(0.1)
+        assert wait_for(lambda: bus.pulse(0) == 370)
+        client.send_goal(np.array([0.0, 0.3]))  # latched: stopped until a reset
+        time.sleep(0.2)
         assert bus.pulse(0) == 370
     finally:
         client.close(say_bye=False)
