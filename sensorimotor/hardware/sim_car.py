@@ -66,8 +66,7 @@ class SimCar(SimRobot):
     def new_episode(self, seed: int | None = None) -> dict[str, np.ndarray]:
         if not (self._fresh and seed is None):
             self._applied = np.zeros(2)
-        observation = super().new_episode(seed)
-        return observation
+        return super().new_episode(seed)
 
     def observe(self) -> dict[str, np.ndarray]:
         if not self._connected:

@@ -111,10 +111,11 @@ class DriveEnv(gym.Env):
         if cfg.interventions and cross > cfg.intervention_fraction * self.track.width:
             self._interventions += 1
             self._recentre()
+            foot = None  # the car moved: info projects its new pose
         elif not cfg.interventions and cross > self.track.width / 2:
             terminated = True
         truncated = not terminated and (self._progress >= cfg.laps or self._steps >= self._step_budget)
-        return self._observe(), float(reward), terminated, truncated, self._info()
+        return self._observe(), float(reward), terminated, truncated, self._info(foot)
 
     def render(self):
         """The front camera enlarged beside a top-down view around the car, ``[H, W, 3]`` uint8."""
@@ -177,9 +178,10 @@ class DriveEnv(gym.Env):
         position, yaw = self.scene.car_pose()
         return self.scene.render(self._camera, position[:2], yaw, self._light)
 
-    def _info(self) -> dict:
+    def _info(self, foot=None) -> dict:
+        """``foot``: the car's projection when the caller has it for the current pose (one per step)."""
         position, yaw = self.scene.car_pose()
-        foot = self.track.project(position[:2], self._hint)
+        foot = foot if foot is not None else self.track.project(position[:2], self._hint)
         return {"cross_track_error": np.float32(foot.cross_track),
                 "heading_error": np.float32(wrap_angle(yaw - foot.heading)),
                 "progress": np.float32(self._progress), "interventions": np.int32(self._interventions),
