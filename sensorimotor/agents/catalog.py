@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sensorimotor.agents import bc, dqn, ppo, sac
+from sensorimotor.agents import bc, dqn, ppo, qtopt, sac
 from sensorimotor.agents.env_builder import build_env
 from sensorimotor.agents.registry import AgentSpec, register_agent
 
@@ -36,4 +36,13 @@ register_agent(AgentSpec(
     summary="PilotNet behaviour cloning (Bojarski et al. 2016) and DAgger (Ross et al. 2011) from an env's expert.",
     smoke_env="RacecarDrive64-v0",
     run_defaults={"env": "RacecarDrive-v0"},
+))
+
+register_agent(AgentSpec(
+    name="qtopt", config_type=qtopt.QTOptConfig, presets=qtopt.PRESETS, default_preset=qtopt.default_preset,
+    build=qtopt.QTOpt, make_env=qtopt.make_env, runner="off_policy",
+    summary="QT-Opt (Kalashnikov et al. 2018): grasping from a camera, CEM argmax, offline then online.",
+    smoke_env="KukaGraspCube-v0",
+    run_defaults={"env": "KukaGraspAuto-v0", "checkpoint_every": 10_000},
+    threads=qtopt.training_threads, dict_observations=True,
 ))

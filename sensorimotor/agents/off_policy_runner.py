@@ -1,5 +1,8 @@
 """The off-policy runner: collect into the agent's replay, update at a set ratio, log, checkpoint.
-DQN and SAC use it; any agent with the :class:`~sensorimotor.agents.base.OffPolicyLearner` methods can."""
+DQN, SAC and QT-Opt use it; any agent with the :class:`~sensorimotor.agents.base.OffPolicyLearner`
+methods can. An agent whose replay starts with offline data (QT-Opt's datasets) says how many
+gradient steps it owes to that data alone (``offline_updates_left``); the runner takes them before
+the first env step, at env step 0, logging and checkpointing on the update count."""
 
 from __future__ import annotations
 
@@ -39,6 +42,10 @@ class OffPolicyRunner:
 
     def learn(self) -> dict[str, float]:
         c, env, n = self.agent.config, self.env, self.env.num_envs
+        offline = self.agent.offline_updates_left() if hasattr(self.agent, "offline_updates_left") else 0
+        logged = self._learn_offline(offline) if offline and self.global_step == 0 else {}
+        if self.global_step >= c.total_steps:
+            return logged
         obs = env.reset(seed=self.seed)
         self.replay.start(obs)
         update_means, logged = MetricMeans(), {}
@@ -67,6 +74,24 @@ class OffPolicyRunner:
             if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= c.total_steps:
                 self.save(self.global_step)
                 last_saved = self.global_step
+        bar.close()
+        return logged
+
+    def _learn_offline(self, updates: int, log_every: int = 250, save_every: int = 2_000) -> dict[str, float]:
+        """``updates`` gradient steps on the replay as it is (its offline part); a checkpoint at env step 0
+        every ``save_every`` updates and at the end, so a killed offline phase resumes where it stopped."""
+        means, logged, started = MetricMeans(), {}, time.perf_counter()
+        bar = tqdm(total=updates, unit="update", disable=not self.progress_bar, dynamic_ncols=True, desc="offline")
+        for done in range(1, updates + 1):
+            means.add(self.agent.update(self.replay, self.global_step))
+            bar.update(1)
+            if done % log_every == 0 or done == updates:
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                logged = {**means.pop(), "offline_updates": self.agent.updates, "updates_per_second": rate}
+                self.logger.log(self.global_step, logged)
+                bar.set_postfix(loss=f"{logged.get('loss', float('nan')):.4f}")
+            if done % save_every == 0 or done == updates:
+                self.save(self.global_step)
         bar.close()
         return logged
 

@@ -62,7 +62,7 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
     threads = torch.get_num_threads()
     # Before the agent is built: its initial weights (orthogonal init runs a QR) differ in the last bits
     # with the thread count, and the CartPole LSTM learning test is sensitive to that.
-    obs_shape = tuple(env.single_observation_space.shape)
+    obs_shape = tuple(env.single_observation_space.shape or ())  # a Dict space has no shape
     torch.set_num_threads(spec.threads(obs_shape, config) if spec.threads else intra_op_threads(obs_shape, config.device))
     try:
         agent = spec.build(config, env.single_observation_space, env.single_action_space)

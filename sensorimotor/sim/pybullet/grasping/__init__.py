@@ -41,6 +41,12 @@ def _variants() -> dict:
     }
 
 
+def task_layout(env_id: str) -> str | None:
+    """The action layout (``qtopt`` or ``auto``) of a grasping id, None for any other env."""
+    variants = _variants() if env_id.startswith("KukaGrasp") else {}
+    return variants[env_id].layout if env_id in variants else None
+
+
 def task_config(base, image_size: int | None = None, config=None, **overrides):
     """``base`` with ``overrides`` (field names of :class:`GraspTaskConfig`), or ``config`` whole."""
     if config is not None:
