@@ -39,13 +39,21 @@ class Policy:
         obs_norm: the frozen observation normalizer of the training env, or None.
     """
 
-    def __init__(self, agent, observation_shape: tuple[int, ...], obs_norm=None, env=None):
-        self.agent, self.observation_shape, self.obs_norm, self._env = agent, tuple(observation_shape), obs_norm, env
+    def __init__(self, agent, observation_shape: tuple[int, ...] | dict[str, tuple[int, ...]], obs_norm=None, env=None):
+        self.agent, self.obs_norm, self._env = agent, obs_norm, env
+        self.observation_shape = dict(observation_shape) if isinstance(observation_shape, dict) else tuple(observation_shape)
 
     def predict(self, obs, state: Any = None, episode_start=None, deterministic: bool = True) -> tuple[np.ndarray, Any]:
         """``obs`` ``[N, ...]`` or one observation ``[...]`` -> ``(actions, state)``. ``state``: what the
         previous call returned (None: fresh memory); ``episode_start [N]`` bool marks envs whose episode
         begins with this observation. Memoryless agents return ``state = None``."""
+        if isinstance(obs, dict):  # a Dict observation (camera + state): one array per part
+            x = {k: torch.as_tensor(np.asarray(v) if not isinstance(v, torch.Tensor) else v) for k, v in obs.items()}
+            single = all(tuple(v.shape) == tuple(self.observation_shape[k]) for k, v in x.items())
+            x = {k: (v[None] if single else v).to(self.agent.device) for k, v in x.items()}
+            with torch.inference_mode():
+                actions = self.agent.predict(x, deterministic).cpu().numpy()
+            return (actions[0] if single else actions), None
         x = torch.as_tensor(np.asarray(obs) if not isinstance(obs, torch.Tensor) else obs)
         single = tuple(x.shape) == self.observation_shape
         if single:
@@ -73,7 +81,17 @@ class Policy:
 def load(run_dir: str, checkpoint: str | None = None) -> Policy:
     """The policy of checkpoint ``checkpoint`` (default the last) of a run directory, any agent."""
     run = load_run(run_dir, checkpoint=checkpoint)
-    return Policy(run.agent, run.env.single_observation_space.shape, normalizers(run.env).get("obs_norm"), run.env)
+    return Policy(run.agent, observation_shape(run.env.single_observation_space), normalizers(run.env).get("obs_norm"),
+                  run.env)
+
+
+def observation_shape(space) -> tuple[int, ...] | dict[str, tuple[int, ...]]:
+    """One observation's shape, or ``{key: shape}`` for a ``Dict`` space."""
+    import gymnasium as gym
+
+    if isinstance(space, gym.spaces.Dict):
+        return {k: tuple(s.shape) for k, s in space.spaces.items()}
+    return tuple(space.shape)
 
 
 class Trainer:
@@ -130,7 +148,7 @@ def load_run_for_custom_env(spec, config, env, run_dir: str) -> Policy:
 
     agent = spec.build(config, env.single_observation_space, env.single_action_space)
     load_agent_checkpoint(RunDir(run_dir).checkpoint(), spec.name, agent, env, training=False)
-    return Policy(agent, env.single_observation_space.shape, normalizers(env).get("obs_norm"))
+    return Policy(agent, observation_shape(env.single_observation_space), normalizers(env).get("obs_norm"))
 
 
 def make(agent: str, env, preset: str | None = None, **kwargs: Any) -> Trainer:

@@ -37,6 +37,9 @@ class EvaluateArgs:
     seed: int = 10_000
     checkpoint: str | None = None
     """Which checkpoint: ``step_<n>`` or ``<n>`` (training keeps the 3 newest); default the last one."""
+    env: str | None = None
+    """Another registered env with the same observations and actions, e.g. the held-out split
+    ``KukaGraspAuto-Test-v0`` of a run trained on ``KukaGraspAuto-v0``; default the run's own."""
 
 
 def evaluate(args: EvaluateArgs) -> dict:
@@ -45,7 +48,7 @@ def evaluate(args: EvaluateArgs) -> dict:
     overrides = _epsilon_override(args)
     num_envs = 1 if args.video else min(args.episodes, 8)
     run = load_run(args.run_dir, num_envs, render_mode="rgb_array" if args.video else None,
-                   checkpoint=args.checkpoint, overrides=overrides)
+                   checkpoint=args.checkpoint, overrides=overrides, env_id=args.env)
     env = run.env
     if args.video:
         env = RecordVideo(env, os.path.join(args.run_dir, "videos"), prefix=f"step{run.step}",
@@ -56,7 +59,9 @@ def evaluate(args: EvaluateArgs) -> dict:
                                                epsilon=(protocol or {}).get("epsilon", 0.0))
     finally:
         env.close()
-    summary = {"env": run.run.env, "agent": run.spec.name, "checkpoint": run.checkpoint, "step": run.step,
+    trained_env = RunDir(args.run_dir).read()[1].env
+    summary = {"env": run.run.env, "trained_env": trained_env, "agent": run.spec.name, "checkpoint": run.checkpoint,
+               "step": run.step,
                "episodes": len(returns), "deterministic": args.deterministic}
     if protocol is not None:
         summary["protocol"] = protocol

@@ -117,6 +117,8 @@ def _sb3_source(args: ExportArgs) -> PolicySource:
 
 
 def _export(args: ExportArgs, source: PolicySource) -> dict:
+    if isinstance(source.obs_space, gym.spaces.Dict):
+        return _export_dict(args, source)
     env_id, frame_stack, model, norm = source.env_id, source.frame_stack, source.model, source.norm
     obs_space, action_space = source.obs_space, source.action_space
     continuous = isinstance(action_space, gym.spaces.Box)
@@ -182,6 +184,38 @@ def _export(args: ExportArgs, source: PolicySource) -> dict:
         manifest["recurrent"] = {"cell": core.kind, "layers": core.layers, "hidden": core.hidden,
                                  "layout": "h of each layer, then c of each layer (LSTM)" if core.kind == "lstm"
                                  else "h of each layer"}
+    write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
+    return manifest
+
+
+def _export_dict(args: ExportArgs, source: PolicySource) -> dict:
+    """A policy over ``Dict`` observations (QT-Opt's camera + gripper state): its export module is the
+    whole graph, one input per observation part (``obs_<key>``), the action out."""
+    check(args.camera_size is None, "--camera-size is for single-image policies; this one takes the task's "
+          "own camera image and state.")
+    check(not args.append_action, "--append-action is for single-image policies (a driving car's throttle).")
+    policy, space = source.model, source.obs_space
+    keys = [name.removeprefix("obs_") for name in policy.input_names]
+    check(set(keys) <= set(space.spaces), f"the policy reads {keys}, the task observes {list(space.spaces)}.")
+    example = tuple(torch.zeros(1, *space[k].shape, dtype=torch.uint8 if space[k].dtype == np.uint8 else torch.float32)
+                    for k in keys)
+    out_dir = source.out_dir
+    os.makedirs(out_dir, exist_ok=True)
+    files = {}
+    if "torchscript" in args.formats:
+        files["torchscript"] = os.path.basename(save_torchscript(policy, os.path.join(out_dir, "policy.pt"), example))
+    if "onnx" in args.formats:
+        files["onnx"] = os.path.basename(save_onnx(policy, os.path.join(out_dir, "policy.onnx"), example))
+    parts = {k: {"input": f"obs_{k}", "shape": ["batch", *space[k].shape],
+                 "dtype": "uint8" if space[k].dtype == np.uint8 else "float32",
+                 "units": _obs_units(space[k].dtype == np.uint8, None)} for k in keys}
+    manifest = {
+        "env": source.env_id, "step": source.step, "checkpoint": source.checkpoint, "files": files,
+        "inputs": {"obs": {"parts": parts, "layout": "dict", "normalized_inside": True}},
+        "outputs": {"action": _action_layout(source.action_space)},
+        "recurrent": None, "control_period_s": source.control_period, "robot_spec_hash": None,
+    }
+    manifest.update(_robot_spec(args.robot_spec, source.env_id))
     write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
     return manifest
 

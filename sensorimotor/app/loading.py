@@ -10,6 +10,7 @@ from typing import Any
 from sensorimotor.agents.registry import AgentSpec
 from sensorimotor.app.checkpointing import load_agent_checkpoint
 from sensorimotor.app.run_dir import RunArgs, RunDir
+from sensorimotor.errors import UserError
 from sensorimotor.utils.device import device_for_run
 
 
@@ -38,10 +39,11 @@ def on_device(config: Any, device: str) -> Any:
 
 
 def load_run(path: str, num_envs: int = 1, render_mode: str | None = None, checkpoint: str | None = None,
-             overrides: dict[str, Any] | None = None) -> LoadedRun:
+             overrides: dict[str, Any] | None = None, env_id: str | None = None) -> LoadedRun:
     """Checkpoint ``checkpoint`` (``step_<n>``; default the last complete one) of the run in ``path``,
     loaded into a fresh evaluation env of ``num_envs`` envs and a fresh agent. ``overrides`` replace
-    config fields that only change acting (e.g. DQN's ``eval_epsilon``)."""
+    config fields that only change acting (e.g. DQN's ``eval_epsilon``). ``env_id``: evaluate on this
+    registered env instead of the training one (a held-out split: same observation and action spaces)."""
     run_dir = RunDir(path)
     spec, run, config = run_dir.read()
     device = device_for_run(config.device, path)
@@ -50,8 +52,22 @@ def load_run(path: str, num_envs: int = 1, render_mode: str | None = None, check
     if overrides:
         config = dataclasses.replace(config, **overrides)
     chosen = run_dir.checkpoint(checkpoint)
-    env = spec.make_env(run.env, config, num_envs=num_envs, backend=run.backend, render_mode=render_mode,
-                        training=False)
+    if env_id is not None and env_id != run.env:
+        env = spec.make_env(env_id, config, num_envs=num_envs, render_mode=render_mode, training=False)
+        trained = spec.make_env(run.env, config, num_envs=1, backend="sync", training=False)
+        try:
+            same = (env.single_observation_space == trained.single_observation_space
+                    and env.single_action_space == trained.single_action_space)
+        finally:
+            trained.close()
+        if not same:
+            env.close()
+            raise UserError(f"{env_id} does not observe and act as {run.env}, which {path} was trained on: "
+                            "evaluate on a split of the same task.")
+        run = dataclasses.replace(run, env=env_id)
+    else:
+        env = spec.make_env(run.env, config, num_envs=num_envs, backend=run.backend, render_mode=render_mode,
+                            training=False)
     try:
         agent = spec.build(config, env.single_observation_space, env.single_action_space)
         state = load_agent_checkpoint(chosen, spec.name, agent, env, training=False)

@@ -44,8 +44,12 @@ class OnnxPolicy:
         except Exception as exc:  # onnxruntime raises its own exception types on a corrupt file
             raise PolicyLoadError(f"{export_dir}/{onnx_file} does not load: {str(exc).splitlines()[0]}") from None
         obs = self.manifest["inputs"]["obs"]
-        self.obs_shape = tuple(obs["shape"][1:])
-        self.obs_dtype = np.dtype(obs["dtype"])
+        self.obs_parts = {k: (part["input"], tuple(part["shape"][1:]), np.dtype(part["dtype"]))
+                          for k, part in obs.get("parts", {}).items()}
+        """``{key: (graph input, shape, dtype)}`` of a policy over a ``Dict`` observation (camera + state),
+        which takes a dict of arrays; empty for single-array policies."""
+        self.obs_shape = tuple(obs["shape"][1:]) if not self.obs_parts else ()
+        self.obs_dtype = np.dtype(obs["dtype"]) if not self.obs_parts else None
         self.camera_input = obs.get("layout") == "camera_hwc"
         """True when the graph takes raw camera frames ``[H, W, 3]`` and converts them itself."""
         self.stateful = "state" in self.manifest["inputs"]
@@ -59,8 +63,11 @@ class OnnxPolicy:
         """Start of an episode: the state (memory or earlier frames) goes back to zeros."""
         self.state = np.zeros((1, *self.state_shape), dtype=np.float32)
 
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
-        """``obs`` of the manifest's shape (no batch axis) -> the action ``[A]`` (or a scalar index)."""
+    def __call__(self, obs: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        """``obs`` of the manifest's shape (no batch axis; a dict of parts for a ``Dict`` policy) -> the
+        action ``[A]`` (or a scalar index)."""
+        if self.obs_parts:
+            return self._call_parts(obs)
         obs = np.asarray(obs)
         if obs.shape != self.obs_shape:
             if len(self.obs_shape) != 1 or obs.size != self.obs_shape[0]:
@@ -73,4 +80,18 @@ class OnnxPolicy:
             action, self.state = self.session.run(["action", "next_state"], feed)
         else:
             (action,) = self.session.run(["action"], feed)
+        return action[0]
+
+    def _call_parts(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        if not isinstance(obs, dict) or set(obs) < set(self.obs_parts):
+            have = sorted(obs) if isinstance(obs, dict) else type(obs).__name__
+            raise PolicyLoadError(f"the policy reads the observation parts {sorted(self.obs_parts)}, got {have}")
+        feed = {}
+        for key, (name, shape, dtype) in self.obs_parts.items():
+            value = np.asarray(obs[key])
+            if value.shape != shape:
+                raise PolicyLoadError(f"observation part {key!r} is {list(value.shape)}, the policy's {list(shape)}: "
+                                      "wrong robot or wrong camera settings")
+            feed[name] = value.astype(dtype, copy=False)[None]
+        (action,) = self.session.run(["action"], feed)
         return action[0]

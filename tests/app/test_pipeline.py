@@ -68,7 +68,7 @@ def test_train_resume_evaluate_export_for_every_agent(tmp_path, name):
     run = load_run(run_dir)
     obs = run.env.reset(seed=3)
     expected = run.agent.predict(obs, deterministic=True)
-    action, _ = policy.predict(_raw(run, obs).numpy())
+    action, _ = policy.predict({k: v.numpy() for k, v in obs.items()} if isinstance(obs, dict) else _raw(run, obs).numpy())
     run.env.close()
     policy.close()
     np.testing.assert_allclose(np.asarray(action, dtype=np.float64), expected.cpu().numpy().astype(np.float64),
@@ -89,13 +89,16 @@ def _exported_matches_eager(run_dir):
     obs = run.env.reset(seed=1)
     session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
     pixels = session.get_inputs()[0].type == "tensor(uint8)"  # camera policies take frames as they come
-    eager, raw = [], []
+    eager, feeds = [], []
     for _ in range(20):
         action = run.agent.predict(obs, deterministic=True)
         eager.append(action.cpu().numpy())
-        raw.append(obs.cpu().numpy() if pixels else _raw(run, obs).cpu().numpy().astype(np.float32))
+        if isinstance(obs, dict):  # one graph input per observation part (QT-Opt's camera + state)
+            feeds.append({f"obs_{k}": v.cpu().numpy() for k, v in obs.items()})
+        else:
+            feeds.append({"obs": obs.cpu().numpy() if pixels else _raw(run, obs).cpu().numpy().astype(np.float32)})
         obs = run.env.step(action)[0]
     run.env.close()
-    exported = [session.run(None, {"obs": o})[0] for o in raw]
+    exported = [session.run(None, feed)[0] for feed in feeds]
     np.testing.assert_allclose(np.concatenate(exported).astype(np.float64), np.concatenate(eager).astype(np.float64),
                                atol=1e-4)

@@ -174,8 +174,9 @@ class MixedReplay:
         with this replay's keys and shapes) whose steps plus count are at most ``max_slots``."""
         self.offline = EpisodeStreams(max_slots, 1, self.obs_parts, self.action_dim, lazy=True)
         for episode in episodes:
-            obs = {k: torch.from_numpy(np.asarray(v)) for k, v in episode["obs"].items()}
-            next_obs = {k: torch.from_numpy(np.asarray(v)) for k, v in episode["next_obs"].items()}
+            # np.array copies: records are decoded into read-only buffers.
+            obs = {k: torch.from_numpy(np.array(v)) for k, v in episode["obs"].items()}
+            next_obs = {k: torch.from_numpy(np.array(v)) for k, v in episode["next_obs"].items()}
             self.offline.add_episode(obs, torch.from_numpy(episode["action"]).reshape(-1, self.action_dim),
                                      torch.from_numpy(episode["reward"]), torch.from_numpy(episode["terminated"]),
                                      next_obs)

@@ -194,7 +194,7 @@ class QTOpt(Memoryless):
     def export_module(self) -> torch.nn.Module:
         from sensorimotor.agents.qtopt.export import CEMPolicy
 
-        return CEMPolicy(self.q, self.config.cem, self.binary_mask)
+        return CEMPolicy(self.q, self.config.cem, self.fixed_noise, self.binary_mask)
 
 
 def load_datasets(folders: tuple[str, ...], episodes: int, parts: dict, action_dim: int):
