@@ -31,8 +31,10 @@ class OffPolicyRunner:
     """
 
     def __init__(self, agent, env, logger, save: Callable[[int], Any], checkpoint_every: int,
-                 global_step: int = 0, seed: int | None = None, progress_bar: bool = True, log_every: int = 10_000):
+                 global_step: int = 0, seed: int | None = None, progress_bar: bool = True, log_every: int = 10_000,
+                 farm=None, broadcast_every: int = 50):
         self.agent, self.env, self.logger, self.save = agent, env, logger, save
+        self.farm, self.broadcast_every = farm, broadcast_every
         self.checkpoint_every, self.global_step, self.seed = checkpoint_every, global_step, seed
         self.progress_bar, self.log_every = progress_bar, log_every
         self.replay = agent.make_replay(env)
@@ -46,6 +48,8 @@ class OffPolicyRunner:
         logged = self._learn_offline(offline) if offline and self.global_step == 0 else {}
         if self.global_step >= c.total_steps:
             return logged
+        if self.farm is not None:
+            return self._learn_with_farm()
         obs = env.reset(seed=self.seed)
         self.replay.start(obs)
         update_means, logged = MetricMeans(), {}
@@ -92,6 +96,55 @@ class OffPolicyRunner:
                 bar.set_postfix(loss=f"{logged.get('loss', float('nan')):.4f}")
             if done % save_every == 0 or done == updates:
                 self.save(self.global_step)
+        bar.close()
+        return logged
+
+    def _learn_with_farm(self) -> dict[str, float]:
+        """The loop of :meth:`learn` with the farm's collectors in place of the runner's envs."""
+        from sensorimotor.agents.collectors.episodes import episode_length, feed_episode
+
+        c, farm = self.agent.config, self.farm
+        update_means, logged = MetricMeans(), {}
+        last_log = last_saved = steps_at_start = self.global_step
+        update_debt, since_broadcast, waited = 0.0, 0, 0.0
+        started = time.perf_counter()
+        bar = tqdm(total=c.total_steps, initial=self.global_step, unit="step", disable=not self.progress_bar,
+                   dynamic_ncols=True)
+        farm.broadcast(self.agent.state_dict()["weights"], self.global_step)
+        farm.start()
+        while self.global_step < c.total_steps:
+            polled = time.perf_counter()
+            episodes = farm.poll(timeout=0.0 if update_debt >= 1.0 else 1.0)
+            waited += time.perf_counter() - polled
+            for episode in episodes:
+                feed_episode(self.replay, episode, self.agent.stored_reward)
+                length = episode_length(episode)
+                self.global_step += length
+                bar.update(length)
+                self._episodes += torch.tensor([float(episode["reward"].sum()), float(length), 1.0],
+                                               device=self._episodes.device)
+                if self.global_step >= c.learning_starts + self.learning_starts_offset:
+                    update_debt += length / c.train_every
+            while update_debt >= 1.0:
+                update_means.add(self.agent.update(self.replay, self.global_step))
+                update_debt -= 1.0
+                since_broadcast += 1
+                if since_broadcast >= self.broadcast_every:
+                    farm.broadcast(self.agent.state_dict()["weights"], self.global_step)
+                    since_broadcast = 0
+            if self.global_step - last_log >= self.log_every or self.global_step >= c.total_steps:
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                stats = farm.stats
+                logged = {**update_means.pop(), **self.agent.schedule(self.global_step), **self._episode_metrics(),
+                          "replay_size": len(self.replay), "steps_per_second": (self.global_step - steps_at_start) / elapsed,
+                          "learner_wait_fraction": waited / elapsed, "weights_version": farm.version,
+                          "stale_episodes": stats.stale_episodes, "collector_restarts": stats.restarts,
+                          "dropped_partial_episodes": stats.dropped_partial_episodes}
+                self.logger.log(self.global_step, logged)
+                last_log = self.global_step
+            if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= c.total_steps:
+                self.save(self.global_step)
+                last_saved = self.global_step
         bar.close()
         return logged
 

@@ -44,6 +44,15 @@ class RunArgs:
     """Also log to wandb (offline mode when not logged in)."""
     progress: bool = True
     """Show a progress bar with steps/s and recent return."""
+    collectors: int = 0
+    """Off-policy agents: collect with this many Ray actors (each its own envs and policy copy) while the
+    learner trains; 0: the run's own envs in this process."""
+    envs_per_collector: int = 1
+    """Envs in each Ray collector."""
+    broadcast_every: int = 50
+    """Updates between weight broadcasts to the Ray collectors (each carries a version number)."""
+    ray_address: str | None = None
+    """A Ray cluster to run the collectors on (``ray start --head`` prints it); default a local one."""
 
 
 def from_dict(cls: type, data: dict[str, Any], where: str) -> Any:

@@ -52,7 +52,15 @@ def resume(path: str, more_steps: int | None = None, env=None) -> str:
 def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoint: str | None, env=None) -> str:
     seed_everything(run.seed)
     own_env = env is None  # an env the caller built stays open for the caller
-    env = spec.make_env(run.env, config, backend=run.backend) if own_env else env
+    check(run.collectors >= 0 and run.envs_per_collector >= 1 and run.broadcast_every >= 1,
+          f"--collectors must be >= 0, --envs-per-collector and --broadcast-every >= 1, got {run.collectors}, "
+          f"{run.envs_per_collector} and {run.broadcast_every}.")
+    check(run.collectors == 0 or spec.runner == "off_policy",
+          f"--collectors is for off-policy agents (dqn, sac, qtopt); {spec.name} collects on-policy.")
+    if own_env and run.collectors:  # the collectors hold the envs; the learner's one only sizes the replay
+        env = spec.make_env(run.env, config, num_envs=1, backend="sync")
+    elif own_env:
+        env = spec.make_env(run.env, config, backend=run.backend)
     try:
         spec.check_observations(run.env, env.single_observation_space)
     except UserError:
@@ -73,7 +81,7 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
             print(f"resuming {run_dir.path} from step {step} ({checkpoint})")
         logger = MetricsLogger(run_dir.path, saved, use_wandb=run.wandb,
                                resume_step=step if checkpoint is not None else None)
-        runner = None
+        runner = farm = None
 
         def save(at: int) -> None:
             # An imitation run's aggregate is its only copy of the expert's labels: always saved.
@@ -82,14 +90,23 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
             save_run_checkpoint(run_dir.path, at, spec.name, agent, env, replay)
 
         try:
+            extra = {}
+            if run.collectors:
+                from sensorimotor.agents.collectors.ray_farm import ArmFarm
+
+                farm = ArmFarm(spec.name, config, run.env, run.collectors, run.envs_per_collector, seed=run.seed + step,
+                               address=run.ray_address)
+                extra = {"farm": farm, "broadcast_every": run.broadcast_every}
             # A resumed run continues with fresh episodes: reseed so it does not replay the first ones.
             runner = RUNNERS[spec.runner](agent, env, logger, save, run.checkpoint_every, step,
-                                          seed=run.seed + step, progress_bar=run.progress)
+                                          seed=run.seed + step, progress_bar=run.progress, **extra)
             if checkpoint is not None and spec.runner in ("off_policy", "imitation"):
                 restore_replay(runner, checkpoint, run_dir.path, step)
             runner.learn()
         finally:
             logger.close()
+            if farm is not None:
+                farm.close()
     finally:
         if own_env:
             env.close()

@@ -165,6 +165,7 @@ class MixedReplay:
         self.online_fraction = online_fraction
         self._all = torch.arange(num_envs)
         self._pending: torch.Tensor | None = None  # slots of the observations the next actions are taken from
+        self._next_stream = 0  # where the next whole episode from a remote collector goes
 
     def __len__(self) -> int:
         return len(self.online) + (len(self.offline) if self.offline is not None else 0)
@@ -180,6 +181,16 @@ class MixedReplay:
             self.offline.add_episode(obs, torch.from_numpy(episode["action"]).reshape(-1, self.action_dim),
                                      torch.from_numpy(episode["reward"]), torch.from_numpy(episode["terminated"]),
                                      next_obs)
+
+    def add_episode(self, episode: dict[str, Any]) -> None:
+        """A whole episode from a remote collector (``agents/collectors/episodes.py``: ``obs`` ``{key:
+        [T + 1, ...]}`` ending with the final observation) into the online part, streams in turn."""
+        obs = {k: torch.from_numpy(np.array(v)) for k, v in episode["obs"].items()}  # a copy: Ray's are read-only
+        self.online.add_episode({k: v[:-1] for k, v in obs.items()},
+                                torch.as_tensor(episode["action"], dtype=torch.float32).reshape(-1, self.action_dim),
+                                torch.as_tensor(episode["reward"]), torch.as_tensor(episode["terminated"]),
+                                {k: v[-1] for k, v in obs.items()}, stream=self._next_stream)
+        self._next_stream = (self._next_stream + 1) % self.online.streams
 
     # -- the runner's calls -------------------------------------------------------------------------
     def start(self, obs: Obs) -> None:
