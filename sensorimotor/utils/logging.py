@@ -24,6 +24,20 @@ def tag(name: str) -> str:
     return f"charts/{name}" if name in CHARTS else f"time/{name}" if name in TIME else f"losses/{name}"
 
 
+_LISTENERS: list = []
+
+
+def add_metrics_listener(listener) -> None:
+    """Also call ``listener(step, metrics)`` for every row any :class:`MetricsLogger` of this process
+    logs (``sensorimotor tune`` reports each row of a trial to Ray Tune this way)."""
+    _LISTENERS.append(listener)
+
+
+def remove_metrics_listener(listener) -> None:
+    if listener in _LISTENERS:
+        _LISTENERS.remove(listener)
+
+
 class MetricsLogger:
     """Writes ``{"step": n, **metrics}`` lines to ``<run>/metrics.jsonl`` and the same scalars to
     TensorBoard (``<run>/tb``) and, with ``use_wandb``, to a wandb run in ``<run>/wandb``, there under
@@ -56,6 +70,8 @@ class MetricsLogger:
             self._tb.add_scalar(key, value, step)
         if self._wandb is not None:
             self._wandb.log(tagged, step=step)
+        for listener in list(_LISTENERS):
+            listener(step, clean)
 
     def close(self) -> None:
         self._jsonl.close()

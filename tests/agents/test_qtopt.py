@@ -189,3 +189,20 @@ def test_mixed_batches_take_the_online_fraction_and_only_the_online_part_is_save
     assert len(fresh) == 1
     with pytest.raises(UserError, match="same buffer size"):
         MixedReplay(capacity=32, num_envs=1, obs_parts=PARTS, action_dim=1).load_state_dict(saved)
+
+
+def test_random_shift_moves_each_image_by_its_own_offset_with_replicated_borders():
+    from sensorimotor.agents.qtopt.agent import random_shift
+
+    image = torch.arange(25, dtype=torch.uint8).view(1, 1, 5, 5).expand(64, 2, 5, 5)
+    shifted = random_shift(image, 1, torch.Generator().manual_seed(0))
+    assert shifted.shape == image.shape and shifted.dtype == torch.uint8
+    seen = set()
+    for out in shifted:
+        # Each output is the 7x7 replicate-padded image cropped at one offset (dy, dx) in 0..2.
+        padded = torch.nn.functional.pad(image[:1].float(), (1, 1, 1, 1), mode="replicate")[0, 0]
+        match = [(dy, dx) for dy in range(3) for dx in range(3)
+                 if torch.equal(padded[dy:dy + 5, dx:dx + 5].to(torch.uint8), out[0])]
+        assert match and torch.equal(out[0], out[1])
+        seen.add(match[0])
+    assert len(seen) == 9  # every offset drawn

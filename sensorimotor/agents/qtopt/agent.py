@@ -156,6 +156,10 @@ class QTOpt(Memoryless):
 
     def train_batch(self, batch: DictTransitionBatch) -> dict[str, torch.Tensor]:
         """One gradient step on ``batch``; metrics stay on the device."""
+        if self.config.augment_shift:
+            shift = self.config.augment_shift
+            batch = batch._replace(obs={**batch.obs, "pixels": random_shift(batch.obs["pixels"], shift)},
+                                   next_obs={**batch.next_obs, "pixels": random_shift(batch.next_obs["pixels"], shift)})
         y, value = self.bellman_targets(batch)
         pixels, state = self._obs(batch.obs)
         logits = self.q(pixels, state, batch.action.to(self.device))
@@ -195,6 +199,19 @@ class QTOpt(Memoryless):
         from sensorimotor.agents.qtopt.export import CEMPolicy
 
         return CEMPolicy(self.q, self.config.cem, self.fixed_noise, self.binary_mask)
+
+
+def random_shift(pixels: torch.Tensor, pad: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``pixels [B, C, H, W]`` each moved by its own integer offset in [-pad, pad] along both axes, the
+    border replicated (so the image keeps its size and no black frame appears)."""
+    b, _, h, w = pixels.shape
+    padded = F.pad(pixels.float(), (pad, pad, pad, pad), mode="replicate")
+    dy, dx = (torch.randint(0, 2 * pad + 1, (2, b), generator=generator, device=pixels.device))
+    rows = (dy[:, None] + torch.arange(h, device=pixels.device))[:, None, :, None]  # [B, 1, H, 1]
+    cols = (dx[:, None] + torch.arange(w, device=pixels.device))[:, None, None, :]  # [B, 1, 1, W]
+    batch = torch.arange(b, device=pixels.device)[:, None, None, None]
+    channels = torch.arange(pixels.shape[1], device=pixels.device)[None, :, None, None]
+    return padded[batch, channels, rows, cols].to(pixels.dtype)
 
 
 def load_datasets(folders: tuple[str, ...], episodes: int, parts: dict, action_dim: int):

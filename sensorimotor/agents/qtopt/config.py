@@ -48,6 +48,9 @@ class QTOptConfig:
     """Where the action joins the image: ``late`` (after the convolutions) or ``tiled`` (added to the
     feature map before the last convolution, as Levine et al. and QT-Opt do)."""
     hidden: int = 256
+    augment_shift: int = 4
+    """Pixels each training image is shifted by at random (replicate-padded, then cropped back; Kostrikov
+    et al.'s DrQ augmentation), the current and next image independently; 0: off."""
     binary_actions: tuple[int, ...] = ()
     """Action components the env thresholds at 0 (QT-Opt's gripper close and terminate): the CEM
     proposes only -1 or +1 for them."""
@@ -64,7 +67,8 @@ class QTOptConfig:
     def validate(self) -> None:
         for name in ("num_envs", "buffer_size", "batch_size", "train_every", "learning_rate", "hidden", "target_lag"):
             check(getattr(self, name) > 0, f"qtopt.{name} must be positive, got {getattr(self, name)}.")
-        for name in ("total_steps", "learning_starts", "dataset_episodes", "offline_updates", "step_penalty"):
+        for name in ("total_steps", "learning_starts", "dataset_episodes", "offline_updates", "step_penalty",
+                     "augment_shift"):
             check(getattr(self, name) >= 0, f"qtopt.{name} must be >= 0, got {getattr(self, name)}.")
         check(self.total_steps > 0 or self.offline_updates > 0,
               "qtopt: nothing to do: give --qtopt.total-steps or --qtopt.offline-updates (with --qtopt.dataset).")
