@@ -1,7 +1,8 @@
 """The ``sensorimotor`` command: ``train AGENT ...`` (one subcommand per registered agent: ppo, dqn,
 sac...), ``evaluate RUN_DIR ...``, ``export RUN_DIR``, ``deploy POLICY --robot ADDRESS``, ``replay RECORDING``,
 ``serve --robot KIND``, ``collect --env ID --out DATASET`` (episodes of a scripted expert), ``autonomy
-RUN_DIR`` (PilotNet's metric for driving policies on held-out tracks).
+RUN_DIR`` (PilotNet's metric for driving policies on held-out tracks), ``tune AGENT --space FILE`` (a Ray Tune
+sweep with ASHA).
 
 Flags are generated from the registry's config dataclasses by tyro. A preset (``--preset NAME``, or the env's
 own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
@@ -65,12 +66,12 @@ def _stop_on_sigterm() -> None:
 
 def _dispatch(argv: list[str]) -> int:
     commands = {"train": _train, "evaluate": _evaluate, "export": _export, "deploy": _deploy, "replay": _replay,
-                "serve": _serve, "collect": _collect, "autonomy": _autonomy}
+                "serve": _serve, "collect": _collect, "autonomy": _autonomy, "tune": _tune}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve,collect,autonomy} ...  (add --help "
+        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve,collect,autonomy,tune} ...  (add --help "
               "after a command for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
@@ -225,6 +226,13 @@ def _replay(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _tune(argv: list[str]) -> int:
+    from sensorimotor.app.tune import TuneArgs, tune_agent
+
+    print(json.dumps(tune_agent(parse_flags(TuneArgs, args=argv, prog="sensorimotor tune")), indent=2, default=str))
+    return 0
 
 
 def _autonomy(argv: list[str]) -> int:
