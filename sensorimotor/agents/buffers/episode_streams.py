@@ -187,8 +187,8 @@ class MixedReplay:
         [T + 1, ...]}`` ending with the final observation) into the online part, streams in turn."""
         obs = {k: torch.from_numpy(np.array(v)) for k, v in episode["obs"].items()}  # a copy: Ray's are read-only
         self.online.add_episode({k: v[:-1] for k, v in obs.items()},
-                                torch.as_tensor(episode["action"], dtype=torch.float32).reshape(-1, self.action_dim),
-                                torch.as_tensor(episode["reward"]), torch.as_tensor(episode["terminated"]),
+                                torch.tensor(episode["action"], dtype=torch.float32).reshape(-1, self.action_dim),
+                                torch.tensor(episode["reward"]), torch.tensor(episode["terminated"]),
                                 {k: v[-1] for k, v in obs.items()}, stream=self._next_stream)
         self._next_stream = (self._next_stream + 1) % self.online.streams
 
