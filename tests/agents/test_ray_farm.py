@@ -3,7 +3,7 @@ half-written, DQN and QT-Opt through the same collectors, and the bad-address li
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import os
 import signal
 import time
@@ -83,19 +83,18 @@ def test_two_collectors_survive_a_killed_one_and_the_replay_gets_whole_episodes(
         farm.close()
 
 
-def test_qtopt_trains_with_two_collectors_through_the_run_pipeline(local_ray, tmp_path):
+def test_the_runner_trains_with_two_collectors_through_the_run_pipeline(local_ray, tmp_path):
     from sensorimotor.app.run_dir import RunArgs
     from sensorimotor.app.train import train
     from sensorimotor.utils.checkpoint import list_checkpoints
 
-    spec = agent_spec("qtopt")
-    config = spec.presets["smoke"]
-    run = RunArgs(env="KukaGraspCube-v0", run_dir=str(tmp_path / "farm"), collectors=2, checkpoint_every=10_000,
-                  broadcast_every=2, progress=False)
-    path = train("qtopt", run, config)
-    rows = [__import__("json").loads(line) for line in open(os.path.join(path, "metrics.jsonl"))]
+    config = _dqn_config()
+    run = RunArgs(env="CartPole-v1", run_dir=str(tmp_path / "farm"), collectors=2, checkpoint_every=10_000,
+                  broadcast_every=4, progress=False)
+    path = train("dqn", run, config)
+    rows = [json.loads(line) for line in open(os.path.join(path, "metrics.jsonl"))]
     assert rows[-1]["step"] >= config.total_steps and rows[-1]["weights_version"] >= 1
-    assert rows[-1]["collector_restarts"] == 0 and "loss" in rows[-1]
+    assert rows[-1]["collector_restarts"] == 0 and "loss" in rows[-1] and rows[-1]["episodes"] > 0
     assert list_checkpoints(path)
 
 
