@@ -207,3 +207,51 @@ def test_random_shift_moves_each_image_by_its_own_offset_with_replicated_borders
         assert match and torch.equal(out[0], out[1])
         seen.add(match[0])
     assert len(seen) == 9  # every offset drawn
+
+
+def _write_dataset(folder, pixels_shape=(3, 24, 24), action_dim=2, episodes=2, cut_last=False):
+    from sensorimotor.utils import datasets
+
+    datasets.write_manifest(str(folder), {"env": "test", "policy": "random", "seed": 0})
+    writer = datasets.EpisodeWriter(str(folder), 0, {"env": "test", "policy": "random"})
+    for e in range(episodes):
+        steps = 3
+        for t in range(steps):
+            last = t == steps - 1
+            if cut_last and e == episodes - 1 and last:
+                break  # a killed collection: the last episode never ends
+            obs = {"pixels": np.full(pixels_shape, e, np.uint8), "state": np.zeros(3, np.float32)}
+            writer.step(e, t, obs, np.zeros(action_dim, np.float32), float(last), last, False, {},
+                        next_observation=obs if last else None)
+    writer.close()
+
+
+def test_datasets_load_into_the_offline_part_and_bad_folders_are_one_line(tmp_path):
+    from types import SimpleNamespace
+
+    env = SimpleNamespace(num_envs=1)
+    good = tmp_path / "good"
+    _write_dataset(good, cut_last=True)  # the second episode was cut by a kill: never loaded
+    replay = _agent(dataset=(str(good),), buffer_size=64).make_replay(env)
+    assert len(replay.offline) == 3 and len(replay.online) == 0
+    batch = replay.sample(16)
+    assert torch.all(batch.obs["pixels"] == 0)  # only episode 0's frames
+    assert batch.terminated.sum() == (batch.reward == 1).sum()
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="not an episode dataset"):
+        _agent(dataset=(str(empty),)).make_replay(env)
+    (empty / "dataset.json").write_text('{"format": 1, "env": "x"}')
+    with pytest.raises(UserError, match="is empty"):
+        _agent(dataset=(str(empty),)).make_replay(env)
+    foreign = tmp_path / "foreign"
+    _write_dataset(foreign, pixels_shape=(3, 32, 32))
+    with pytest.raises(UserError, match="collected on another task"):
+        _agent(dataset=(str(foreign),)).make_replay(env)
+    only_cut = tmp_path / "cut"
+    _write_dataset(only_cut, episodes=1, cut_last=True)
+    with pytest.raises(UserError, match="holds no whole episode"):
+        _agent(dataset=(str(only_cut),)).make_replay(env)
+    with pytest.raises(UserError, match="does not exist"):
+        _agent(dataset=(str(tmp_path / "missing"),)).make_replay(env)
