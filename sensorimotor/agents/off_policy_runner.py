@@ -75,9 +75,7 @@ class OffPolicyRunner:
                 if "episode_return" in logged:
                     bar.set_postfix(sps=f"{rate:.0f}", ret=f"{logged['episode_return']:.1f}")
                 last_log = self.global_step
-            if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= c.total_steps:
-                self.save(self.global_step)
-                last_saved = self.global_step
+            last_saved = self._save_if_due(last_saved)
         bar.close()
         return logged
 
@@ -142,11 +140,16 @@ class OffPolicyRunner:
                           "dropped_partial_episodes": stats.dropped_partial_episodes}
                 self.logger.log(self.global_step, logged)
                 last_log = self.global_step
-            if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= c.total_steps:
-                self.save(self.global_step)
-                last_saved = self.global_step
+            last_saved = self._save_if_due(last_saved)
         bar.close()
         return logged
+
+    def _save_if_due(self, last_saved: int) -> int:
+        """Checkpoint every ``checkpoint_every`` env steps and at the end; returns the step last saved at."""
+        if self.global_step - last_saved >= self.checkpoint_every or self.global_step >= self.agent.config.total_steps:
+            self.save(self.global_step)
+            return self.global_step
+        return last_saved
 
     def _collect_step(self, obs: torch.Tensor) -> torch.Tensor:
         """One vector step into the replay; episode statistics accumulate on the device (no host sync)."""

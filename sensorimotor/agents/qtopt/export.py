@@ -7,6 +7,8 @@ once, score ``cem_samples`` actions per iteration, keep the best. No numpy CEM o
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -31,8 +33,6 @@ class CEMPolicy(nn.Module):
     def __init__(self, q: GraspQNetwork, settings: CEMSettings, noise: tuple[torch.Tensor, torch.Tensor],
                  binary_mask: torch.Tensor | None):
         super().__init__()
-        import copy
-
         self.q = copy.deepcopy(q).cpu().float().eval()
         self.q.use_channels_last(False)
         self.q.bf16_trunk = False
