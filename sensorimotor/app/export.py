@@ -42,8 +42,9 @@ class ExportArgs:
     the whole stack, oldest frame first)."""
     robot_spec: str = "sim"
     """The robot the policy is for: a RobotSpec JSON file, ``sim`` (the served sim robot of the run's
-    task, see scripts/serve_sim_robot.py), ``sim-car`` (a driving task's car, ``serve --robot
-    sim-car:ID``) or ``none``. Its hash goes into the manifest; the robot server refuses a policy whose
+    task, see scripts/serve_sim_robot.py; the grasping tasks' Cartesian arm, ``serve --robot
+    sim-arm:ID``), ``sim-car`` (a driving task's car, ``serve --robot sim-car:ID``), ``sim-arm`` or
+    ``none``. Its hash goes into the manifest; the robot server refuses a policy whose
     hash differs."""
     append_action: tuple[float, ...] = ()
     """Constants appended to every action: a steering-only driving policy on a car takes
@@ -135,6 +136,7 @@ def _export(args: ExportArgs, source: PolicySource) -> dict:
           f"{tuple(obs_space.shape)} ({'a stack of frames: export with --frame-stack inside' if frame_stack else 'object channels: feed it the native observation'}).")
     check(args.camera_size is None or min(args.camera_size) > 0, f"--camera-size must be positive, got {args.camera_size}.")
     camera = (frame_shape, tuple(args.camera_size)) if args.camera_size else None
+    robot_spec = _robot_spec(args.robot_spec, env_id)  # before any file: a wrong choice writes nothing
     policy = ExportedPolicy(
         model.cpu(),
         obs_mean=None if norm is None else norm.stats.mean.cpu(),
@@ -171,7 +173,7 @@ def _export(args: ExportArgs, source: PolicySource) -> dict:
         "control_period_s": source.control_period,
         "robot_spec_hash": None,
     }
-    manifest.update(_robot_spec(args.robot_spec, env_id))
+    manifest.update(robot_spec)
     if policy.stateful:
         state = {"shape": ["batch", *policy.state_shape(frame_shape)], "dtype": "float32",
                  "reset": "feed zeros at an episode start, else the previous call's next_state"}
@@ -194,6 +196,7 @@ def _export_dict(args: ExportArgs, source: PolicySource) -> dict:
     check(args.camera_size is None, "--camera-size is for single-image policies; this one takes the task's "
           "own camera image and state.")
     check(not args.append_action, "--append-action is for single-image policies (a driving car's throttle).")
+    robot_spec = _robot_spec(args.robot_spec, source.env_id)  # before any file: a wrong choice writes nothing
     policy, space = source.model, source.obs_space
     keys = [name.removeprefix("obs_") for name in policy.input_names]
     check(set(keys) <= set(space.spaces), f"the policy reads {keys}, the task observes {list(space.spaces)}.")
@@ -215,7 +218,12 @@ def _export_dict(args: ExportArgs, source: PolicySource) -> dict:
         "outputs": {"action": _action_layout(source.action_space)},
         "recurrent": None, "control_period_s": source.control_period, "robot_spec_hash": None,
     }
-    manifest.update(_robot_spec(args.robot_spec, source.env_id))
+    manifest.update(robot_spec)
+    grasp_config = _grasp_config(source.env_id)
+    if grasp_config is not None:  # how the deploy side turns the task's steps into a Cartesian arm's goals
+        from sensorimotor.hardware.grasp_goals import grasp_goals_section
+
+        manifest["goals"] = grasp_goals_section(grasp_config)
     write_manifest(os.path.join(out_dir, "manifest.json"), manifest)
     return manifest
 
@@ -237,6 +245,13 @@ def _robot_spec(choice: str, env_id: str) -> dict:
 
         spec = sim_car_spec(env_id)
         return {"robot_spec_hash": spec.hash(), "robot_spec": spec.to_dict()}
+    grasp_config = _grasp_config(env_id)
+    if choice == "sim-arm" or (choice == "sim" and grasp_config is not None):
+        from sensorimotor.hardware.sim_arm import grasp_arm_spec
+
+        check(grasp_config is not None, f"--robot-spec sim-arm is for the grasping tasks (KukaGrasp*), not {env_id}.")
+        spec = grasp_arm_spec(grasp_config)
+        return {"robot_spec_hash": spec.hash(), "robot_spec": spec.to_dict()}
     if choice == "sim":
         from sensorimotor.hardware.sim_robot import sim_spec
 
@@ -251,6 +266,15 @@ def _robot_spec(choice: str, env_id: str) -> dict:
         except (ValueError, TypeError, KeyError) as exc:
             raise UserError(f"robot spec {choice} is not a valid RobotSpec: {exc}") from None
     return {"robot_spec_hash": spec.hash(), "robot_spec": spec.to_dict()}
+
+
+def _grasp_config(env_id: str | None):
+    """The grasping task's config for a ``KukaGrasp*`` id, else None (PyBullet is not imported for others)."""
+    if not env_id or not env_id.startswith("KukaGrasp"):
+        return None
+    from sensorimotor.sim.pybullet.grasping import variant_config
+
+    return variant_config(env_id)
 
 
 def _action_layout(space: gym.Space, tail: tuple[float, ...] = ()) -> dict:

@@ -47,6 +47,7 @@ def deploy(args: DeployArgs) -> dict:
         policy = OnnxPolicy(export_dir)
     except PolicyLoadError as exc:
         raise UserError(str(exc)) from None
+    manifest = policy.manifest
     if args.hz is not None and not args.hz > 0:
         raise UserError(f"--hz must be positive, got {args.hz}")
     if not policy.spec_hash:
@@ -71,10 +72,21 @@ def deploy(args: DeployArgs) -> dict:
     hz = args.hz or 1.0 / client.spec.control_period_s
     record = args.record or os.path.join(os.path.dirname(os.path.abspath(export_dir)), "deploy",
                                          time.strftime("%Y%m%d-%H%M%S") + ".smrec")
-    recorder = Recorder(record, {"manifest": policy.manifest, "robot": client.spec.to_dict(), "hz": hz,
+    recorder = Recorder(record, {"manifest": manifest, "robot": client.spec.to_dict(), "hz": hz,
                                  "address": args.robot})
+    if "goals" in policy.manifest:  # a grasp policy's deltas become a Cartesian arm's absolute goals
+        from sensorimotor.hardware.grasp_goals import GraspGoals
+
+        try:
+            policy = GraspGoals(policy, policy.manifest["goals"])
+        except ValueError as exc:
+            client.close()
+            raise UserError(f"{export_dir}/manifest.json: {exc}") from None
+        if camera is None and not client.spec.cameras:
+            client.close()
+            raise UserError(f"{export_dir} is a camera policy and {client.spec.name} serves no camera: pass --camera.")
     # A pixel policy without --camera sees the frames the robot serves with each state (sim robots).
-    pixels = policy.camera_input or len(policy.obs_shape) == 3
+    pixels = getattr(policy, "camera_input", False) or len(getattr(policy, "obs_shape", ())) == 3
     obs_key = "camera" if camera is None and pixels and client.spec.cameras else "obs"
     if camera is None and pixels and not client.spec.cameras:
         client.close()

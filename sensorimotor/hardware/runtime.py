@@ -38,7 +38,9 @@ class DeployResult:
 
 class DeployLoop:
     """Args:
-        policy: an :class:`OnnxPolicy` (or any callable obs -> action with ``reset()``).
+        policy: an :class:`OnnxPolicy` (or any callable obs -> action with ``reset()``); one with
+            ``reads_state = True`` (:class:`~sensorimotor.hardware.grasp_goals.GraspGoals`) gets the
+            whole state's arrays, ``camera`` replaced by the camera's frame when there is one.
         client: a connected :class:`RobotClient`.
         hz: loop rate.
         camera: a started camera whose frame is the policy's input (pixel policies), or None.
@@ -101,7 +103,13 @@ class DeployLoop:
                     self.policy.reset()
                 frame_age = None
                 with timer.section("camera"):
-                    if self.camera is not None:
+                    if getattr(self.policy, "reads_state", False):  # e.g. GraspGoals: pose and camera
+                        obs = dict(state.arrays)
+                        if self.camera is not None:
+                            frame = self.camera.read_latest(self.frame_max_age_s)
+                            frame_age = time.monotonic() - frame.timestamp
+                            obs["camera"] = frame.image
+                    elif self.camera is not None:
                         frame = self.camera.read_latest(self.frame_max_age_s)
                         frame_age = time.monotonic() - frame.timestamp
                         camera_input = getattr(self.policy, "camera_input", False)

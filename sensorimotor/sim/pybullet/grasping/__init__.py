@@ -43,8 +43,14 @@ def _variants() -> dict:
 
 def task_layout(env_id: str) -> str | None:
     """The action layout (``qtopt`` or ``auto``) of a grasping id, None for any other env."""
+    config = variant_config(env_id)
+    return config.layout if config is not None else None
+
+
+def variant_config(env_id: str):
+    """The ``GraspTaskConfig`` a grasping id makes (without overrides), None for any other env."""
     variants = _variants() if env_id.startswith("KukaGrasp") else {}
-    return variants[env_id].layout if env_id in variants else None
+    return variants.get(env_id)
 
 
 def task_config(base, image_size: int | None = None, config=None, **overrides):

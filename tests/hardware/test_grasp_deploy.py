@@ -1,0 +1,155 @@
+"""A grasp policy on the bridge: the task's delta actions become the served arm's absolute goals
+(``GraspGoals``), episodes end and score as in process, and a trained QT-Opt run goes through
+``export`` and ``deploy`` to the arm served on loopback."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pybullet")
+pytest.importorskip("onnxruntime")
+
+from sensorimotor.envs import make  # noqa: E402
+from sensorimotor.hardware.client import RobotClient  # noqa: E402
+from sensorimotor.hardware.grasp_goals import GraspGoals, grasp_goals_section  # noqa: E402
+from sensorimotor.hardware.recording import read_recording  # noqa: E402
+from sensorimotor.hardware.safety import SafetyConfig  # noqa: E402
+from sensorimotor.hardware.server import RobotServer  # noqa: E402
+from sensorimotor.hardware.sim_arm import SimGraspArm  # noqa: E402
+from sensorimotor.sim.pybullet.grasping.scene import WORKSPACE_HIGH, WORKSPACE_LOW  # noqa: E402
+from tests.helpers import run_cli  # noqa: E402
+
+
+def serve(robot):
+    server = RobotServer(robot, "tcp://127.0.0.1:0", safety=SafetyConfig(hold_after=50, stop_after=400), lockstep=True)
+    return server, server.start()
+
+
+class ScriptedOnServedArm:
+    """The scripted grasper reading the served simulation's ground truth (test only: a learned policy
+    sees the camera); its actions are the task's, so they go through GraspGoals like a policy's."""
+
+    def __init__(self, task):
+        self.task, self.observations = task, []
+
+    def reset(self):
+        pass
+
+    def __call__(self, obs):
+        self.observations.append(obs)
+        return self.task.expert_action()
+
+
+def test_goal_arithmetic_by_hand():
+    """Descend-each-step layout: action (dx, dy, dyaw) = (0.5, -1, 1) from the pose (0.6, 0, 0.5, 0.1):
+    x + 0.5 * 0.06, y - 0.06 clamped at nothing, z - 0.06 always, yaw + 0.25; the state vector is
+    (gripper closed, z - floor, steps / max_steps)."""
+    goals = {"kind": "grasp_cartesian_deltas", "layout": "auto", "descend_each_step": True, "move_scale_m": 0.06,
+             "yaw_scale_rad": 0.25, "max_steps": 8, "floor_z_m": -0.184, "workspace_low": [0.45, -0.15, 0.05],
+             "workspace_high": [0.75, 0.25, 0.56]}
+
+    class Fixed:
+        def reset(self):
+            self.seen = []
+
+        def __call__(self, obs):
+            self.seen.append(obs)
+            return np.array([0.5, -1.0, 1.0])
+
+    policy = Fixed()
+    adapter = GraspGoals(policy, goals)
+    arrays = {"position": np.array([0.6, 0.0, 0.5, 0.1, 0.0]), "camera": np.zeros((64, 64, 3), np.uint8)}
+    np.testing.assert_allclose(adapter(arrays), [0.63, -0.06, 0.44, 0.35, 0.0])
+    # The second step adds to the commanded pose, not to the (lagging) measurement.
+    arrays["position"] = np.array([0.62, -0.05, 0.45, 0.3, 0.0])
+    np.testing.assert_allclose(adapter(arrays), [0.66, -0.12, 0.38, 0.6, 0.0])
+    np.testing.assert_allclose(adapter(arrays)[1], -0.15)  # clamped to the workspace's y low
+    np.testing.assert_allclose(policy.seen[1]["state"], [0.0, 0.45 + 0.184, 1 / 8], rtol=1e-6)
+    assert policy.seen[0]["pixels"].shape == (3, 64, 64)
+    with pytest.raises(ValueError, match="not a grasp policy"):
+        GraspGoals(policy, {"kind": "joint_positions"})
+
+
+def test_the_scripted_grasper_scores_the_same_through_the_bridge_as_in_process():
+    """Ten seeds of the cube: in process (the task's own steps) and through the bridge (GraspGoals ->
+    absolute goals -> safety layer -> served arm, which grasps and scores by the task's rules)."""
+    env_id, seeds = "KukaGraspCube-v0", range(10)
+    env = make(env_id)
+    in_process = []
+    for seed in seeds:
+        env.reset(seed=seed)
+        done = False
+        while not done:
+            _, reward, done, _, _ = env.step(env.unwrapped.expert_action())
+        in_process.append(reward == 1.0)
+    env.close()
+
+    robot = SimGraspArm(env_id, seed=0)
+    server, thread = serve(robot)
+    client = RobotClient(server.bound_address, robot.spec.hash(), timeout_s=5.0)
+    expert = ScriptedOnServedArm(robot.task)
+    adapter = GraspGoals(expert, grasp_goals_section(robot.config))
+    bridge = []
+    try:
+        client.connect()
+        for seed in seeds:
+            state = client.new_episode(seed)
+            adapter.reset()
+            while not state.terminated:
+                goal = adapter(state.arrays)
+                assert np.all(goal[:3] >= np.array(WORKSPACE_LOW)) and np.all(goal[:3] <= np.array(WORKSPACE_HIGH))
+                state = client.step(goal)
+            bridge.append(state.arrays["reward"][0] == 1.0)
+    finally:
+        client.close()
+        server.stop()
+        thread.join(5)
+        robot.close()
+    assert robot.episode_successes == bridge
+    assert sum(bridge) >= 7 and sum(in_process) >= 7  # the scripted grasper: 92% on the cube
+    assert sum(a == b for a, b in zip(in_process, bridge)) >= 8, (in_process, bridge)
+    assert expert.observations[0]["pixels"].shape == (3, 64, 64) and expert.observations[0]["state"][2] == 0.0
+
+
+def test_a_trained_qtopt_run_exports_and_deploys_to_the_served_arm(tmp_path):
+    run = str(tmp_path / "run")
+    result = run_cli("train", "qtopt", "--env", "KukaGraspCube-v0", "--preset", "smoke", "--run-dir", run, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_cli("export", run, "--formats", "onnx")
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.load(open(os.path.join(run, "export", "manifest.json")))
+    robot = SimGraspArm("KukaGraspCube-v0", seed=5)
+    assert manifest["goals"]["kind"] == "grasp_cartesian_deltas" and manifest["robot_spec_hash"] == robot.spec.hash()
+
+    server, thread = serve(robot)
+    recording = str(tmp_path / "grasp.smrec")
+    try:
+        result = run_cli("deploy", run, "--robot", server.bound_address, "--episodes", "3", "--hz", "100",
+                         "--record", recording, timeout=300)
+    finally:
+        server.stop()
+        thread.join(5)
+        robot.close()
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["episodes"] == 3 and set(summary["returns"]) <= {0.0, 1.0}
+    assert summary["returns"] == [float(s) for s in robot.episode_successes]
+    steps = [r for r in read_recording(recording) if r.get("kind") == "step"]
+    actions = np.stack([r["arrays"]["action"] for r in steps])
+    assert actions.shape[1] == 5 and np.all(np.isfinite(actions)) and 3 <= len(steps) <= 3 * 8
+    assert np.all(actions[:, :3] >= np.array(WORKSPACE_LOW) - 1e-9) and np.all(actions[:, :3] <= np.array(WORKSPACE_HIGH) + 1e-9)
+    # Every episode descends one task step (6 cm) per goal from where it starts.
+    first = [r for r in steps if r["step"] == 0][0]
+    assert first["arrays"]["action"][2] == pytest.approx(first["arrays"]["state/position"][2] - 0.06)
+
+
+def test_the_arm_spec_for_a_task_that_is_not_grasping_is_one_line(tmp_path):
+    run = str(tmp_path / "run")
+    assert run_cli("train", "dqn", "--env", "CartPole-v1", "--preset", "smoke", "--run-dir", run,
+                   timeout=300).returncode == 0
+    result = run_cli("export", run, "--formats", "onnx", "--robot-spec", "sim-arm")
+    assert result.returncode == 2 and "sim-arm is for the grasping tasks" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not os.path.exists(os.path.join(run, "export", "policy.onnx"))  # checked before anything is written
