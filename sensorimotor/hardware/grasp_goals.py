@@ -11,6 +11,12 @@ same joints) takes absolute goals: x, y, z (m), yaw (rad), gripper (0 open, 1 cl
 - it builds the policy's observation from the arm's state: ``pixels`` ``[3, H, W]`` uint8 from the
   camera frame, ``state`` = (gripper closed, end-effector height above the tray floor (m), step /
   max_steps), the task's own ``state`` vector;
+- after ``max_steps`` goals (the task's episode is over) it repeats the last goal until
+  :meth:`reset`; after a ``qtopt`` terminate likewise (the arm has lifted);
+- ``auto`` layouts grasp by themselves at the task's ``auto_grasp_height``: a served sim arm does it
+  (the task's own close and lift), and for an arm that does not end episodes (a real one) this
+  client does: once the measured height is at or below it, the gripper closes where it is, then the
+  arm rises to the top of the workspace and holds there;
 - the server's safety layer still clamps every goal to the workspace and the per-period travel.
 
 The numbers it needs (scales, layout, floor height, workspace, max_steps) come from the export's
@@ -34,7 +40,8 @@ def grasp_goals_section(config) -> dict:
 
     return {"kind": GOALS_KIND, "layout": config.layout, "descend_each_step": config.descend_each_step,
             "move_scale_m": config.move_scale, "yaw_scale_rad": config.yaw_scale, "max_steps": config.max_steps,
-            "floor_z_m": TRAY_FLOOR_Z, "workspace_low": list(WORKSPACE_LOW), "workspace_high": list(WORKSPACE_HIGH)}
+            "floor_z_m": TRAY_FLOOR_Z, "workspace_low": list(WORKSPACE_LOW), "workspace_high": list(WORKSPACE_HIGH),
+            "auto_grasp_height_m": config.auto_grasp_height}
 
 
 class GraspGoals:
@@ -66,6 +73,9 @@ class GraspGoals:
         self.target: np.ndarray | None = None
         self.yaw = 0.0
         self.steps = 0
+        self.last_goal: np.ndarray | None = None
+        self.grasping = 0
+        """Goals sent since the automatic grasp began (0: not grasping): 1 closes, then lift and hold."""
         self.policy.reset()
 
     def observation(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -82,8 +92,12 @@ class GraspGoals:
         position = np.asarray(arrays["position"], np.float64)
         if self.target is None:
             self.target, self.yaw = position[:3].copy(), float(position[3])
-        action = np.clip(np.asarray(self.policy(self.observation(arrays)), np.float64).reshape(-1), -1.0, 1.0)
         g = self.goals
+        if not self.qtopt and (self.grasping or position[2] <= g.get("auto_grasp_height_m", -np.inf)):
+            return self._grasp()
+        if self.steps >= g["max_steps"]:  # the task's episode is over; an arm that goes on holds the last goal
+            return self.last_goal.copy()
+        action = np.clip(np.asarray(self.policy(self.observation(arrays)), np.float64).reshape(-1), -1.0, 1.0)
         if g["layout"] == "qtopt":
             delta, dyaw = action[:3], action[3]
         elif g["descend_each_step"]:
@@ -96,4 +110,15 @@ class GraspGoals:
         goal = [*self.target, self.yaw, float(action[4] > 0) if self.qtopt else 0.0]
         if self.qtopt:
             goal.append(float(action[5] > 0 or self.steps >= g["max_steps"]))
-        return np.array(goal)
+            if goal[-1]:
+                self.steps = g["max_steps"]  # terminated: the goals that follow repeat this one
+        self.last_goal = np.array(goal)
+        return self.last_goal.copy()
+
+    def _grasp(self) -> np.ndarray:
+        """The ``auto`` layouts' grasp on an arm that does not do it itself: close where the gripper is
+        (one goal), then rise to the workspace's top with the fingers closed and hold."""
+        self.grasping += 1
+        if self.grasping > 1:
+            self.target = np.array([*self.target[:2], self.high[2]])
+        return np.array([*self.target, self.yaw, 1.0])

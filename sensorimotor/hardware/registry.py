@@ -98,11 +98,20 @@ def _mock_camera(argument: str) -> Camera:
     return mock_from_uri(argument)
 
 
+def _xarm(argument: str, **_) -> Robot:
+    from sensorimotor.hardware.xarm import XArmGraspArm
+
+    if not argument:
+        raise ValueError("an xArm needs its config file: xarm:xarm.json (docs/hardware.md, 'A real arm')")
+    return XArmGraspArm(argument)
+
+
 register_robot("mock", lambda argument, **_: MockRobot())
 register_robot("sim", _sim)
 register_robot("sim-arm", _sim_arm)
 register_robot("sim-car", _sim_car)
 register_robot("pca9685-car", _pca9685_car)
+register_robot("xarm", _xarm)
 register_camera("opencv", _opencv)
 register_camera("realsense", _realsense)
 register_camera("mock", _mock_camera)

@@ -4,6 +4,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -20,6 +21,21 @@ from sensorimotor.hardware.server import RobotServer  # noqa: E402
 from sensorimotor.hardware.sim_arm import SimGraspArm  # noqa: E402
 from sensorimotor.sim.pybullet.grasping.scene import WORKSPACE_HIGH, WORKSPACE_LOW  # noqa: E402
 from tests.helpers import run_cli  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def qtopt_run(tmp_path_factory):
+    """A QT-Opt run on the cube (smoke preset: seconds), trained once for this file's tests."""
+    run = str(tmp_path_factory.mktemp("qtopt") / "run")
+    result = run_cli("train", "qtopt", "--env", "KukaGraspCube-v0", "--preset", "smoke", "--run-dir", run, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return run
+
+
+def copy_of(run, tmp_path):
+    target = str(tmp_path / "run")
+    shutil.copytree(run, target)
+    return target
 
 
 def serve(robot):
@@ -72,6 +88,39 @@ def test_goal_arithmetic_by_hand():
         GraspGoals(policy, {"kind": "joint_positions"})
 
 
+def test_the_client_grasps_at_the_tasks_height_and_holds_after_max_steps():
+    """For an arm that does not end episodes: at or below ``auto_grasp_height_m`` the gripper closes
+    where the commanded pose is (the policy is not asked), then rises to the box's top; after
+    ``max_steps`` goals the last one repeats."""
+    goals = {"kind": "grasp_cartesian_deltas", "layout": "auto", "descend_each_step": True, "move_scale_m": 0.06,
+             "yaw_scale_rad": 0.25, "max_steps": 3, "floor_z_m": -0.184, "workspace_low": [0.45, -0.15, 0.05],
+             "workspace_high": [0.75, 0.25, 0.56], "auto_grasp_height_m": 0.12}
+    calls = []
+
+    class Still:
+        def reset(self):
+            pass
+
+        def __call__(self, obs):
+            calls.append(obs)
+            return np.zeros(3)
+
+    adapter = GraspGoals(Still(), goals)
+    camera = np.zeros((64, 64, 3), np.uint8)
+    first = adapter({"position": np.array([0.6, 0.0, 0.5, 0.0, 0.0]), "camera": camera})
+    np.testing.assert_allclose(first, [0.6, 0.0, 0.44, 0.0, 0.0])
+    adapter({"position": np.array([0.6, 0.0, 0.45, 0.0, 0.0]), "camera": camera})
+    third = adapter({"position": np.array([0.6, 0.0, 0.39, 0.0, 0.0]), "camera": camera})
+    fourth = adapter({"position": np.array([0.6, 0.0, 0.33, 0.0, 0.0]), "camera": camera})
+    assert len(calls) == 3 and np.array_equal(third, fourth)  # max_steps = 3: the fourth repeats
+    adapter.reset()
+    close = adapter({"position": np.array([0.6, 0.0, 0.11, 0.3, 0.0]), "camera": camera})
+    np.testing.assert_allclose(close, [0.6, 0.0, 0.11, 0.3, 1.0])
+    lift = adapter({"position": np.array([0.6, 0.0, 0.11, 0.3, 1.0]), "camera": camera})
+    np.testing.assert_allclose(lift, [0.6, 0.0, 0.56, 0.3, 1.0])
+    assert len(calls) == 3  # the grasp asked the policy nothing
+
+
 def test_the_scripted_grasper_scores_the_same_through_the_bridge_as_in_process():
     """Ten seeds of the cube: in process (the task's own steps) and through the bridge (GraspGoals ->
     absolute goals -> safety layer -> served arm, which grasps and scores by the task's rules)."""
@@ -113,10 +162,8 @@ def test_the_scripted_grasper_scores_the_same_through_the_bridge_as_in_process()
     assert expert.observations[0]["pixels"].shape == (3, 64, 64) and expert.observations[0]["state"][2] == 0.0
 
 
-def test_a_trained_qtopt_run_exports_and_deploys_to_the_served_arm(tmp_path):
-    run = str(tmp_path / "run")
-    result = run_cli("train", "qtopt", "--env", "KukaGraspCube-v0", "--preset", "smoke", "--run-dir", run, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_a_trained_qtopt_run_exports_and_deploys_to_the_served_arm(qtopt_run, tmp_path):
+    run = copy_of(qtopt_run, tmp_path)
     result = run_cli("export", run, "--formats", "onnx")
     assert result.returncode == 0, result.stderr[-2000:]
     manifest = json.load(open(os.path.join(run, "export", "manifest.json")))
@@ -153,3 +200,44 @@ def test_the_arm_spec_for_a_task_that_is_not_grasping_is_one_line(tmp_path):
     assert result.returncode == 2 and "sim-arm is for the grasping tasks" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not os.path.exists(os.path.join(run, "export", "policy.onnx"))  # checked before anything is written
+
+
+def test_the_same_policy_deploys_to_an_xarm_with_a_camera_and_grasps_by_the_tasks_rule(qtopt_run, tmp_path):
+    """Exported for an xArm's spec (the FakeXArmAPI behind a free-running bridge server, a mock
+    camera): the goals descend 6 cm per period, and at the task's grasp height the client closes the
+    gripper where it is and lifts to the workspace's top, in millimetres in the arm's frame."""
+    from sensorimotor.hardware.xarm import XArmConfig, XArmGraspArm, xarm_spec
+    from sensorimotor.hardware.xarm_fake import FakeXArmAPI
+
+    run = copy_of(qtopt_run, tmp_path)
+    origin = np.array([-200.0, 30.0, 250.0])
+    config = XArmConfig(ip="10.0.0.9", task_origin_mm=tuple(origin), control_period_s=0.1, speed_mm_s=1000.0)
+    spec_file = str(tmp_path / "xarm-spec.json")
+    json.dump(xarm_spec(config).to_dict(), open(spec_file, "w"))
+    result = run_cli("export", run, "--formats", "onnx", "--robot-spec", spec_file)
+    assert result.returncode == 0, result.stderr[-2000:]
+    api = FakeXArmAPI(pose=(*(np.array([537.0, 0.0, 500.0]) + origin), 180.0, 0.0, 0.0))
+    arm = XArmGraspArm(config, api=api)
+    server = RobotServer(arm, "tcp://127.0.0.1:0", safety=SafetyConfig(hold_after=5, stop_after=100))
+    thread = server.start()
+    try:
+        result = run_cli("deploy", run, "--robot", server.bound_address, "--camera", "mock:48x64@30",
+                         "--max-steps", "12", "--hz", "10", "--record", str(tmp_path / "x.smrec"), timeout=300)
+    finally:
+        server.stop()
+        thread.join(5)
+    assert result.returncode == 0, result.stderr[-2000:]
+    heights = [c["z"] - origin[2] for n, c in api.calls if n == "set_position"]
+    closes = [i for i, (n, c) in enumerate(api.calls) if n == "set_gripper_position" and c["pos"] == 0]
+    assert closes, "the gripper never closed"
+    before = [c["z"] - origin[2] for n, c in api.calls[:closes[0]] if n == "set_position"]
+    descending = np.diff(before[:5])
+    np.testing.assert_allclose(descending[descending < 0], -60.0, atol=1e-6)  # one task step per goal
+    assert min(heights) >= 50.0 - 1e-6  # never below the workspace box (0.05 m)
+    # Then up toward the box's top with the object: the client asks for 0.56 m, the safety layer lets
+    # 12 cm per period through (the server parks the arm at home after the session, 0.5 m).
+    lifting = [c["z"] - origin[2] for n, c in api.calls[closes[0]:] if n == "set_position"][:3]
+    assert len(lifting) == 3 and lifting[0] < lifting[1] < lifting[2] and lifting[2] > 250.0
+    steps = [r for r in read_recording(str(tmp_path / "x.smrec")) if r.get("kind") == "step"]
+    after = [r["arrays"]["action"] for r in steps if r["arrays"]["action"][4] == 1.0]
+    assert len(after) >= 2 and after[-1][2] == pytest.approx(0.56)
