@@ -8,7 +8,7 @@ from sensorimotor.agents.registry import AgentSpec, register_agent
 
 register_agent(AgentSpec(
     name="ppo", config_type=ppo.PPOConfig, presets=ppo.PRESETS, default_preset=ppo.default_preset,
-    build=ppo.make_agent, make_env=build_env, runner="on_policy",
+    build=ppo.make_agent, make_env=build_env, runner="on_policy", dict_observations=True,
     summary="PPO (Schulman et al. 2017): MLP, Nature-CNN pixels, or LSTM/GRU memory (recurrent PPO).",
     smoke_env="CartPole-v1",
 ))

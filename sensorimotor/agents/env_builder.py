@@ -9,22 +9,28 @@ from sensorimotor.agents.ppo.config import PPOConfig
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.wrappers import ClipAction, NormalizeObservation, ScaleReward
 from sensorimotor.errors import check
+from sensorimotor.policies.models.multi_input import observation_parts
 
 
 def build_env(env_id: str, config: PPOConfig, num_envs: int | None = None, backend: str | None = None,
               render_mode: str | None = None, training: bool = True):
     """``make_vec`` then, in order: action clipping (Box actions), observation normalization (flat
-    observations only) and reward scaling as the config asks. Normalizers start in training mode; the
+    observations only: not pixels, not ``Dict`` parts) and reward scaling as the config asks. Normalizers start in training mode; the
     pipeline loads and freezes them for evaluation (``training=False`` builds the same chain)."""
     kwargs = {"render_mode": render_mode} if render_mode else {}
     env = make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
     obs_space = env.single_observation_space
+    parts = isinstance(obs_space, gym.spaces.Dict)
     pixels = isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 3 and obs_space.dtype == np.uint8
-    check(isinstance(obs_space, gym.spaces.Box) and (len(obs_space.shape) == 1 or pixels),
-          f"{env_id} has observations {obs_space}; this agent takes flat vectors or uint8 [C, H, W] pixels.")
+    if parts:  # camera + state: each part an image or a vector (refused in one line otherwise)
+        observation_parts(obs_space)
+    check(parts or (isinstance(obs_space, gym.spaces.Box) and (len(obs_space.shape) == 1 or pixels)),
+          f"{env_id} has observations {obs_space}; this agent takes flat vectors, uint8 [C, H, W] pixels or a "
+          "Dict of those.")
     if isinstance(env.single_action_space, gym.spaces.Box):
         env = ClipAction(env)
-    if config.normalize_obs and not pixels:  # pixels are scaled to [0, 1] by the encoder instead
+    # Pixels are scaled to [0, 1] by the encoder instead; Dict parts go in as the task gives them.
+    if config.normalize_obs and not pixels and not parts:
         env = NormalizeObservation(env)
     if config.normalize_reward:
         env = ScaleReward(env, gamma=config.gamma)

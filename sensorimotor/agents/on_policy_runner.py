@@ -8,6 +8,8 @@ from typing import Any, Callable
 import torch
 from tqdm import tqdm
 
+from sensorimotor.agents.rollout_storage import observation_layout
+
 
 class OnPolicyRunner:
     """Drives an on-policy agent on a VecEnv.
@@ -25,7 +27,7 @@ class OnPolicyRunner:
                  global_step: int = 0, seed: int | None = None, progress_bar: bool = True):
         self.agent, self.env, self.logger, self.save = agent, env, logger, save
         self.checkpoint_every, self.global_step, self.seed = checkpoint_every, global_step, seed
-        self.storage = agent.make_storage(env.single_observation_space.shape)
+        self.storage = agent.make_storage(observation_layout(env.single_observation_space))
         self.progress_bar = progress_bar
         self._episode_sum = torch.zeros((), device=agent.device)
         self._episode_count = torch.zeros((), device=agent.device)

@@ -13,6 +13,7 @@ takes one frame and its state is the ``k - 1`` frames before it,
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from dataclasses import dataclass
@@ -177,7 +178,10 @@ def save_onnx(policy: ExportedPolicy, path: str, example_inputs: tuple[torch.Ten
 
         raise UserError(f"ONNX export needs the onnx extra: pip install -e '.[onnx]' ({exc.name} is missing).") from None
     batch = torch.export.Dim("batch", min=1, max=4096)
-    dynamic = {name: {0: batch} for name in policy.input_names}
+    # torch.export keys dynamic shapes by forward()'s parameter names, which may differ from the
+    # graph's input names (a multi-input actor's part0, part1... are obs_pixels, obs_state).
+    arguments = list(inspect.signature(policy.forward).parameters)[:len(policy.input_names)]
+    dynamic = {name: {0: batch} for name in arguments}
     program = torch.onnx.export(policy.eval(), example_inputs, input_names=policy.input_names,
                                 output_names=policy.output_names, dynamic_shapes=dynamic, dynamo=True,
                                 external_data=False)

@@ -15,19 +15,20 @@ from sensorimotor.agents.optim import adam_init, adam_step, clip_grad_norm
 from sensorimotor.agents.ppo.config import PPOConfig
 from sensorimotor.agents.ppo.loss import LOSS_TERMS, ppo_loss
 from sensorimotor.agents.returns import gae
-from sensorimotor.agents.rollout_storage import RolloutStorage
+from sensorimotor.agents.rollout_storage import RolloutStorage, map_observation
 from sensorimotor.errors import UserError, check
 from sensorimotor.policies.models import ActorCritic, PilotNetActorCritic, PixelActorCritic
+from sensorimotor.policies.models.multi_input import MultiInputActor, MultiInputActorCritic
 from sensorimotor.utils.compile import compile_or_eager
 from sensorimotor.utils.device import channels_last_is_faster
 
 
 class PPO(Memoryless):
-    """PPO over a flat observation vector.
+    """PPO over a flat observation vector, pixels, or a ``Dict`` of both (camera + state).
 
     Args:
         config: the algorithm's settings.
-        observation_space: a single env's ``Box`` observation space.
+        observation_space: a single env's ``Box`` or ``Dict`` observation space.
         action_space: a single env's ``Box`` (Gaussian) or ``Discrete`` action space.
     """
 
@@ -37,12 +38,20 @@ class PPO(Memoryless):
         config.validate()
         self.config = config
         self.device = torch.device(config.device)
-        self.model = self._make_model(tuple(observation_space.shape), action_space).to(self.device)
+        self.observation_space, self.action_space = observation_space, action_space
+        if isinstance(observation_space, gym.spaces.Dict):
+            check(config.encoder != "pilotnet", "ppo.encoder pilotnet takes one camera image; this task observes "
+                  f"{list(observation_space.spaces)}.")
+            self.model = MultiInputActorCritic(observation_space, action_space, config.hidden,
+                                               config.activation, config.log_std_init, config.ortho_init)
+        else:
+            self.model = self._make_model(tuple(observation_space.shape), action_space)
+        self.model = self.model.to(self.device)
         if config.init_from is not None:
             load_bc_actor(self.model, config.init_from)
         self.action_shape = tuple(action_space.shape)
         # Pixels stay uint8 in the rollout (4x less memory); the encoder scales them.
-        self.obs_dtype = torch.uint8 if observation_space.dtype == np.uint8 else torch.float32
+        self.obs_dtype = map_space(lambda s: torch.uint8 if s.dtype == np.uint8 else torch.float32, observation_space)
         self.action_dtype = torch.float32 if self.model.continuous else torch.int64
         self._trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
         self.opt_state = adam_init(self._params())
@@ -85,6 +94,8 @@ class PPO(Memoryless):
         return self.act(obs, deterministic)[0]
 
     def export_module(self) -> torch.nn.Module:
+        if isinstance(self.model, MultiInputActorCritic):  # one graph input per observation part
+            return MultiInputActor(copy.deepcopy(self.model).cpu(), list(self.observation_space.spaces), self.action_space)
         if isinstance(self.model, PixelActorCritic) and self.model.encoder.channels_last:
             # torch.export cannot trace the layout change over a dynamic batch: export in NCHW.
             module = copy.deepcopy(self.model)
@@ -141,14 +152,14 @@ class PPO(Memoryless):
     def _next_values(self, storage: RolloutStorage) -> torch.Tensor:
         """``[T, N]`` V of the state that really followed each step (``final_obs`` at episode ends)."""
         T, N = storage.n_steps, storage.num_envs
-        return self.model.value(storage.next_obs.flatten(0, 1)).view(T, N)
+        return self.model.value(map_observation(lambda o: o.flatten(0, 1), storage.next_obs)).view(T, N)
 
     def _minibatches(self, storage: RolloutStorage, advantages: torch.Tensor, returns: torch.Tensor):
         """One epoch: ``(index, obs, actions, log_probs, advantages, returns, values)`` per minibatch,
         the rollout flattened and ``index [batch_size]`` a random slice of a permutation."""
         c = self.config
         batch = (
-            storage.obs.flatten(0, 1), storage.actions.flatten(0, 1), storage.log_probs.flatten(),
+            map_observation(lambda o: o.flatten(0, 1), storage.obs), storage.actions.flatten(0, 1), storage.log_probs.flatten(),
             advantages.flatten(), returns.flatten(), storage.values.flatten(),
         )
         permutation = torch.randperm(c.rollout_size, device=self.device)
@@ -203,7 +214,7 @@ def _make_update_step(model: ActorCritic, c: PPOConfig):
 
     def step(params, opt_state, lr, clip, index, obs, actions, log_probs, advantages, returns, values):
         grads, terms = grad(loss_fn, has_aux=True)(
-            params, clip, obs[index], actions[index], log_probs[index], advantages[index], returns[index],
+            params, clip, map_observation(lambda o: o[index], obs), actions[index], log_probs[index], advantages[index], returns[index],
             values[index],
         )
         return apply_gradients(params, grads, terms, opt_state, lr, c)
@@ -238,3 +249,10 @@ def load_bc_actor(model: torch.nn.Module, run_dir: str) -> None:
     except RuntimeError as exc:
         raise UserError(f"{run_dir} holds no PilotNet that fits this task ({str(exc).strip().splitlines()[0]}): "
                         "ppo.init_from wants a bc run on the same camera size.") from None
+
+
+def map_space(fn, space: gym.Space):
+    """``fn`` of a space, or ``{key: fn(part)}`` of a ``Dict`` space."""
+    if isinstance(space, gym.spaces.Dict):
+        return {k: fn(s) for k, s in space.spaces.items()}
+    return fn(space)

@@ -141,6 +141,17 @@ PPO_DRIVE_FINETUNE = replace(PPO_DRIVE, encoder="pilotnet", log_std_init=-1.6, l
 # actions (steering, gas, brake), 4M steps as rl-zoo's 862. A starting point, not tuned here yet.
 PPO_CARRACING = replace(PPO_DRIVE, total_steps=4_000_000, learning_rate=1e-4, log_std_init=-1.0)
 
+# PPO from pixels on the grasping tasks (camera + gripper state, a Dict observation): the baseline
+# QT-Opt is measured against (benchmarks/results.md, rows qtopt_vs_ppo_*). Episodes are 8 steps with a
+# 0/1 reward at the end; 8 envs on the pybullet backend, 512 steps per rollout, a Nature-CNN per
+# image and a 256-unit head; exploration starts at std 0.6 of the [-1, 1] action range.
+PPO_GRASP = PPOConfig(
+    total_steps=100_000, num_envs=8, n_steps=64, batch_size=128, n_epochs=4, gamma=0.99, gae_lambda=0.95,
+    learning_rate=3e-4, anneal_lr=True, clip_range=0.2, ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5,
+    hidden=(256,), activation="relu", log_std_init=-0.5, normalize_obs=False, normalize_reward=False,
+    compile=False,
+)
+
 PRESETS: dict[str, PPOConfig] = {
     "default": PPOConfig(),
     "classic": PPO_CLASSIC,
@@ -156,6 +167,7 @@ PRESETS: dict[str, PPOConfig] = {
     "lstm-bench": PPO_LSTM_BENCH,
     "atari": PPO_ATARI,
     "drive": PPO_DRIVE,
+    "grasp": PPO_GRASP,
     "drive-finetune": PPO_DRIVE_FINETUNE,
     "carracing": PPO_CARRACING,
     "doom": PPO_DOOM,
@@ -191,4 +203,5 @@ def default_preset(env_id: str, backend: str | None = None) -> str:
         return ENV_PRESETS[env_id]
     from sensorimotor.envs.registry import spec
 
-    return "atari" if "atari" in spec(env_id).tags else "default"
+    tags = spec(env_id).tags
+    return "atari" if "atari" in tags else "grasp" if "grasping" in tags else "default"
