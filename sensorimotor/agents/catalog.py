@@ -24,7 +24,7 @@ register_agent(AgentSpec(
 
 register_agent(AgentSpec(
     name="sac", config_type=sac.SACConfig, presets=sac.PRESETS, default_preset=sac.default_preset,
-    build=sac.SAC, make_env=sac.make_env, runner="off_policy",
+    build=sac.SAC, make_env=sac.make_env, runner="off_policy", dict_observations=True,
     summary="SAC (Haarnoja et al. 2018): continuous control, twin critics, learned entropy coefficient.",
     smoke_env="Pendulum-v1",
     run_defaults={"env": "Pendulum-v1", "checkpoint_every": 50_000}, threads=sac.training_threads,

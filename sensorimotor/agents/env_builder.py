@@ -9,7 +9,7 @@ from sensorimotor.agents.ppo.config import PPOConfig
 from sensorimotor.envs import make_vec
 from sensorimotor.envs.wrappers import ClipAction, NormalizeObservation, ScaleReward
 from sensorimotor.errors import check
-from sensorimotor.policies.models.multi_input import observation_parts
+from sensorimotor.policies.models.multi_input import image_and_vector_keys
 
 
 def build_env(env_id: str, config: PPOConfig, num_envs: int | None = None, backend: str | None = None,
@@ -23,7 +23,7 @@ def build_env(env_id: str, config: PPOConfig, num_envs: int | None = None, backe
     parts = isinstance(obs_space, gym.spaces.Dict)
     pixels = isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 3 and obs_space.dtype == np.uint8
     if parts:  # camera + state: each part an image or a vector (refused in one line otherwise)
-        observation_parts(obs_space)
+        image_and_vector_keys(obs_space)
     check(parts or (isinstance(obs_space, gym.spaces.Box) and (len(obs_space.shape) == 1 or pixels)),
           f"{env_id} has observations {obs_space}; this agent takes flat vectors, uint8 [C, H, W] pixels or a "
           "Dict of those.")

@@ -29,10 +29,25 @@ def test_the_registry_lists_the_built_in_agents_with_complete_entries():
 
 @pytest.mark.parametrize("name", list_agents())
 def test_train_resume_evaluate_export_for_every_agent(tmp_path, name):
+    train_resume_evaluate_export(tmp_path, name, agent_spec(name).smoke_env)
+
+
+@pytest.mark.parametrize("name", ["ppo", "sac"])
+def test_ppo_and_sac_from_pixels_and_state_on_the_grasping_task(tmp_path, name):
+    """The agents that also read ``Dict`` observations (camera + gripper state), QT-Opt's baselines."""
+    pytest.importorskip("pybullet")
+    # Fewer updates than the smoke presets' (a camera's convolutions cost more than an MLP's).
+    lighter = {"ppo": ["--ppo.total-steps", "256", "--ppo.n-epochs", "1"],
+               "sac": ["--sac.total-steps", "256", "--sac.learning-starts", "128", "--sac.train-every", "4",
+                       "--sac.buffer-size", "4096"]}[name]
+    train_resume_evaluate_export(tmp_path, name, "KukaGraspCube-v0", lighter, total=256)
+
+
+def train_resume_evaluate_export(tmp_path, name, env_id, extra=(), total=None):
     spec = agent_spec(name)
     run_dir = str(tmp_path / name)
-    total = spec.presets["smoke"].total_steps
-    result = run_cli("train", name, "--env", spec.smoke_env, "--preset", "smoke", "--run-dir", run_dir,
+    total = total or spec.presets["smoke"].total_steps
+    result = run_cli("train", name, "--env", env_id, "--preset", "smoke", *extra, "--run-dir", run_dir,
                      "--checkpoint-every", str(total // 2), "--no-progress")
     assert result.returncode == 0, result.stderr[-3000:]
     saved = json.load(open(os.path.join(run_dir, "config.json")))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from typing import Any
 
 import gymnasium as gym
@@ -25,12 +26,15 @@ import torch
 from torch.func import functional_call, grad
 
 from sensorimotor.agents.base import Memoryless
+from sensorimotor.agents.buffers.episode_streams import MixedReplay
 from sensorimotor.agents.buffers.transitions import TransitionBatch, TransitionReplay
 from sensorimotor.agents.optim import adam_init, adam_step
 from sensorimotor.agents.sac.config import SACConfig
 from sensorimotor.envs import make_vec
 from sensorimotor.errors import UserError, check
-from sensorimotor.policies.models.sac_networks import DeterministicPolicy, SquashedGaussianActor, TwinQ, squashed_sample
+from sensorimotor.policies.models.multi_input import MultiInputEncoder
+from sensorimotor.policies.models.sac_networks import (DeterministicPolicy, EncodedDeterministicPolicy, EncodedTwinQ,
+                                                       SquashedGaussianActor, TwinQ, squashed_sample)
 from sensorimotor.utils.compile import compile_or_eager
 from sensorimotor.utils.threads import SMALL_BATCH, single_threaded
 
@@ -47,7 +51,8 @@ def make_env(env_id: str, config: SACConfig, num_envs: int | None = None, backen
 class SAC(Memoryless):
     """Args:
         config: the algorithm's settings.
-        observation_space: a single env's flat ``Box``.
+        observation_space: a single env's flat ``Box``, or a ``Dict`` of images and vectors (camera +
+            state: a ``MultiInputEncoder`` under the critics, its features detached for the actor).
         action_space: a single env's bounded ``Box``.
     """
 
@@ -57,17 +62,29 @@ class SAC(Memoryless):
         check(isinstance(action_space, gym.spaces.Box) and len(action_space.shape) == 1
               and bool(np.all(np.isfinite(action_space.low))) and bool(np.all(np.isfinite(action_space.high))),
               f"SAC needs a bounded continuous action vector, got {action_space}: use dqn or ppo for discrete actions.")
-        check(len(observation_space.shape) == 1,
-              f"SAC takes flat observations, got shape {observation_space.shape}: use ppo for pixels.")
+        dict_obs = isinstance(observation_space, gym.spaces.Dict)
+        check(dict_obs or len(observation_space.shape) == 1, f"SAC takes flat observations or a Dict of images "
+              f"and vectors, got shape {observation_space.shape}: use ppo or dqn for a single image.")
         config.validate()
         self.config = config
         self.device = torch.device(config.device)
-        obs_dim, self.action_dim = int(observation_space.shape[0]), int(action_space.shape[0])
+        self.observation_space = observation_space
+        self.action_dim = int(action_space.shape[0])
         low = torch.as_tensor(action_space.low, dtype=torch.float32, device=self.device)
         high = torch.as_tensor(action_space.high, dtype=torch.float32, device=self.device)
         self.action_scale, self.action_bias = (high - low) / 2, (high + low) / 2
+        self.parts = None
+        """``{key: (shape, dtype)}`` of a ``Dict`` observation (camera + state), None for flat ones."""
+        if dict_obs:  # an encoder under the critics, trained by their loss; the actor reads its features
+            self.parts = {k: (tuple(s.shape), torch.uint8 if s.dtype == np.uint8 else torch.float32)
+                          for k, s in observation_space.spaces.items()}
+            encoder = MultiInputEncoder(observation_space)
+            obs_dim = encoder.width
+            self.critic = EncodedTwinQ(encoder, self.action_dim, config.hidden).to(self.device)
+        else:
+            obs_dim = int(observation_space.shape[0])
+            self.critic = TwinQ(obs_dim, self.action_dim, config.hidden).to(self.device)
         self.actor = SquashedGaussianActor(obs_dim, self.action_dim, config.hidden).to(self.device)
-        self.critic = TwinQ(obs_dim, self.action_dim, config.hidden).to(self.device)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(config.init_alpha), device=self.device)
         self.target_entropy = float(-self.action_dim if config.target_entropy is None else config.target_entropy)
@@ -91,27 +108,39 @@ class SAC(Memoryless):
 
     # -- acting -------------------------------------------------------------------------------------
     def _act_eager(self, obs: torch.Tensor, noise: torch.Tensor, deterministic: bool) -> torch.Tensor:
-        mean, log_std = self.actor(obs)
+        mean, log_std = self.actor(self.critic.encoder(obs) if self.parts else obs)
         squashed = torch.tanh(mean) if deterministic else squashed_sample(mean, log_std, noise)[0]
         return squashed * self.action_scale + self.action_bias
 
     @torch.inference_mode()
     def predict(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
-        """``obs [N, D] -> actions [N, A]`` in the env's units (``tanh(mean)`` when deterministic)."""
-        obs = obs.to(self.device, torch.float32)
-        noise = torch.randn(obs.shape[0], self.action_dim, device=self.device)
-        with single_threaded(self.device.type == "cpu" and obs.shape[0] <= SMALL_BATCH):
+        """``obs [N, D]`` (or ``{key: [N, ...]}``) ``-> actions [N, A]`` in the env's units (``tanh(mean)``
+        when deterministic)."""
+        if self.parts:
+            obs = {k: obs[k].to(self.device, dtype) for k, (_, dtype) in self.parts.items()}
+        else:
+            obs = obs.to(self.device, torch.float32)
+        n = _batch_size(obs)
+        noise = torch.randn(n, self.action_dim, device=self.device)
+        with single_threaded(self.device.type == "cpu" and n <= SMALL_BATCH):
             return self._act(obs, noise, deterministic)
 
     def explore(self, obs: torch.Tensor, step: int) -> torch.Tensor:
         """Uniform actions for the first ``learning_starts`` steps, then samples of the policy."""
         if step < self.config.learning_starts:
-            uniform = torch.rand(obs.shape[0], self.action_dim, device=self.device) * 2 - 1
+            uniform = torch.rand(_batch_size(obs), self.action_dim, device=self.device) * 2 - 1
             return uniform * self.action_scale + self.action_bias
         return self.predict(obs, deterministic=False)
 
     # -- learning -----------------------------------------------------------------------------------
-    def make_replay(self, env) -> TransitionReplay:
+    def make_replay(self, env) -> TransitionReplay | MixedReplay:
+        if self.parts:  # each observation stored once, pixels as uint8 (the replay QT-Opt uses, online only)
+            per_step = sum(int(np.prod(shape)) * dtype.itemsize for shape, dtype in self.parts.values())
+            need, have = self.config.buffer_size * per_step, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            check(need <= have // 4, f"sac.buffer_size {self.config.buffer_size:,} of these observations needs "
+                  f"{need / 2**30:.1f} GiB, more than a quarter of this machine's {have / 2**30:.0f} GiB: lower "
+                  "--sac.buffer-size (the grasp preset keeps 100,000).")
+            return MixedReplay(self.config.buffer_size, env.num_envs, self.parts, self.action_dim, online_fraction=1.0)
         return TransitionReplay(self.config.buffer_size, env.num_envs, tuple(env.single_observation_space.shape),
                                 (self.action_dim,), self.device)
 
@@ -128,7 +157,7 @@ class SAC(Memoryless):
     def train_batch(self, batch: TransitionBatch) -> dict[str, torch.Tensor]:
         """The update of the module docstring on ``batch`` (actions in the env's units)."""
         action = (batch.action - self.action_bias) / self.action_scale
-        shape = (batch.obs.shape[0], self.action_dim)
+        shape = (batch.action.shape[0], self.action_dim)
         noise_next = torch.randn(shape, device=self.device)
         noise_pi = torch.randn(shape, device=self.device)
         metrics = self._update_step(self._params, self._targets, self.opt_state, batch.obs, action,
@@ -166,7 +195,15 @@ class SAC(Memoryless):
         self.updates = int(state.get("updates", 0))
 
     def export_module(self) -> torch.nn.Module:
+        if self.parts:
+            return EncodedDeterministicPolicy(copy.deepcopy(self.critic.encoder).cpu(), copy.deepcopy(self.actor).cpu(),
+                                              list(self.observation_space.spaces), self.action_scale.cpu(),
+                                              self.action_bias.cpu())
         return DeterministicPolicy(self.actor, self.action_scale, self.action_bias)
+
+
+def _batch_size(obs) -> int:
+    return int(next(iter(obs.values())).shape[0] if isinstance(obs, dict) else obs.shape[0])
 
 
 METRICS = ("critic_loss", "actor_loss", "alpha_loss", "alpha", "q", "entropy")
@@ -177,6 +214,15 @@ def _make_update_step(agent: SAC, c: SACConfig):
     is given are overwritten in place (so the compiled graph ends in in-place copies, not outputs)."""
     actor, critic = agent.actor, agent.critic
     lr, target_entropy, learn_alpha = c.learning_rate, agent.target_entropy, c.learn_alpha
+    encoded = agent.parts is not None
+
+    def features(critic_params, obs):
+        """What the actor reads: the observation, or the critics' encoder's features of it (no gradient
+        reaches the encoder through the actor, as in SAC-AE and DrQ)."""
+        if not encoded:
+            return obs
+        weights = {k.removeprefix("encoder."): v for k, v in critic_params.items() if k.startswith("encoder.")}
+        return functional_call(critic.encoder, weights, (obs,)).detach()
 
     def sample(actor_params, obs, noise):
         mean, log_std = functional_call(actor, actor_params, (obs,))
@@ -187,7 +233,7 @@ def _make_update_step(agent: SAC, c: SACConfig):
         return 0.5 * ((q - y) ** 2).mean(dim=1).sum(), q
 
     def actor_loss(actor_params, critic_params, alpha, obs, noise):
-        pi, log_prob = sample(actor_params, obs, noise)
+        pi, log_prob = sample(actor_params, features(critic_params, obs), noise)
         q = functional_call(critic, critic_params, (obs, pi)).min(dim=0).values
         loss = (alpha * log_prob - q).mean()
         return loss, (loss, log_prob)
@@ -198,7 +244,7 @@ def _make_update_step(agent: SAC, c: SACConfig):
     def step(params, target, opt, obs, action, reward, next_obs, terminated, noise_next, noise_pi):
         alpha = params["alpha"]["log_alpha"].exp()
         with torch.no_grad():
-            next_action, next_log_prob = sample(params["actor"], next_obs, noise_next)
+            next_action, next_log_prob = sample(params["actor"], features(params["critic"], next_obs), noise_next)
             next_q = functional_call(critic, target, (next_obs, next_action)).min(dim=0).values
             y = reward + c.gamma * (~terminated).float() * (next_q - alpha * next_log_prob)
         grads, q = grad(critic_loss, has_aux=True)(params["critic"], obs, action, y)

@@ -62,7 +62,12 @@ SAC_MUJOCO = replace(SAC_DEFAULT, learning_starts=10_000)
 SAC_PENDULUM = replace(SAC_DEFAULT, total_steps=20_000, learning_rate=1e-3)
 """rl-baselines3-zoo sac.yml, Pendulum-v1 row: 20k steps at learning rate 1e-3."""
 
-PRESETS = {"default": SAC_DEFAULT, "mujoco": SAC_MUJOCO, "pendulum": SAC_PENDULUM,
+SAC_GRASP = replace(SAC_DEFAULT, total_steps=100_000, num_envs=8, buffer_size=100_000, learning_starts=1000,
+                    batch_size=64, train_every=4, compile=False)
+"""SAC from pixels on the grasping tasks (camera + gripper state): QT-Opt's replay size, batch, random
+start and update ratio (one update per 4 env steps, 8 envs), so the two compare at equal budgets."""
+
+PRESETS = {"default": SAC_DEFAULT, "mujoco": SAC_MUJOCO, "pendulum": SAC_PENDULUM, "grasp": SAC_GRASP,
            "smoke": replace(SAC_DEFAULT, total_steps=600, learning_starts=200, batch_size=64, hidden=(32, 32),
                             compile=False)}
 
@@ -78,9 +83,11 @@ def training_threads(obs_shape: tuple[int, ...], config: SACConfig) -> int:
 
 
 def default_preset(env_id: str, backend: str | None = None) -> str:
-    """``pendulum`` for Pendulum-v1, ``mujoco`` for the MuJoCo tasks, else ``default``."""
+    """``pendulum`` for Pendulum-v1, ``mujoco`` for the MuJoCo tasks, ``grasp`` for the grasping tasks,
+    else ``default``."""
     from sensorimotor.envs.registry import spec
 
     if env_id == "Pendulum-v1":
         return "pendulum"
-    return "mujoco" if "mujoco" in spec(env_id).tags else "default"
+    tags = spec(env_id).tags
+    return "mujoco" if "mujoco" in tags else "grasp" if "grasping" in tags else "default"

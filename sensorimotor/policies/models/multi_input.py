@@ -18,7 +18,7 @@ def is_image(space: gym.Space) -> bool:
     return isinstance(space, gym.spaces.Box) and len(space.shape) == 3 and space.dtype == np.uint8
 
 
-def observation_parts(space: gym.spaces.Dict) -> tuple[list[str], list[str]]:
+def image_and_vector_keys(space: gym.spaces.Dict) -> tuple[list[str], list[str]]:
     """``(image keys, vector keys)`` of a ``Dict`` space, each in the space's order; anything else is
     refused in one line."""
     images = [k for k, s in space.spaces.items() if is_image(s)]
@@ -45,7 +45,7 @@ class MultiInputActorCritic(ActionDistribution):
     def __init__(self, obs_space: gym.spaces.Dict, action_space: gym.Space, hidden: tuple[int, ...] = (256,),
                  activation: str = "relu", log_std_init: float = 0.0, ortho_init: bool = True, features: int = 256):
         super().__init__(action_space, log_std_init)
-        self.image_keys, self.vector_keys = observation_parts(obs_space)
+        self.image_keys, self.vector_keys = image_and_vector_keys(obs_space)
         self.encoders = nn.ModuleDict({k: ConvEncoder(tuple(obs_space[k].shape), features=features, ortho_init=ortho_init)
                                        for k in self.image_keys})
         width = features * len(self.image_keys) + sum(int(obs_space[k].shape[0]) for k in self.vector_keys)
@@ -95,3 +95,20 @@ class MultiInputActor(nn.Module):
         if self.continuous:
             return torch.maximum(torch.minimum(action_params, self.high), self.low)
         return action_params.argmax(-1)
+
+
+class MultiInputEncoder(nn.Module):
+    """``{key: [B, ...]} -> features [B, F]`` for off-policy critics (SAC from pixels): each image part
+    through a Nature-CNN, a linear layer to ``features`` and LayerNorm + tanh (SAC-AE's and DrQ's
+    bounded features, Yarats et al. 2021), the vector parts appended as they are."""
+
+    def __init__(self, obs_space: gym.spaces.Dict, features: int = 50):
+        super().__init__()
+        self.image_keys, self.vector_keys = image_and_vector_keys(obs_space)
+        self.convs = nn.ModuleDict({k: ConvEncoder(tuple(obs_space[k].shape), features=features) for k in self.image_keys})
+        self.norms = nn.ModuleDict({k: nn.LayerNorm(features) for k in self.image_keys})
+        self.width = features * len(self.image_keys) + sum(int(obs_space[k].shape[0]) for k in self.vector_keys)
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        images = [torch.tanh(self.norms[k](self.convs[k](obs[k]))) for k in self.image_keys]
+        return torch.cat(images + [obs[k].float() for k in self.vector_keys], dim=-1)

@@ -84,3 +84,41 @@ class DeterministicPolicy(nn.Module):
 
     def export_actor(self) -> ActorGraph:
         return ActorGraph(self, continuous=True)
+
+
+class EncodedTwinQ(nn.Module):
+    """``({key: [B, ...]}, action [B, A]) -> Q [2, B]``: a ``MultiInputEncoder`` (trained by the critic
+    loss only, as in SAC-AE and DrQ) under twin critics; the actor reads its features, detached."""
+
+    def __init__(self, encoder: nn.Module, action_dim: int, hidden: tuple[int, ...] = (256, 256)):
+        super().__init__()
+        self.encoder = encoder
+        self.q = TwinQ(encoder.width, action_dim, hidden)
+
+    def forward(self, obs: dict[str, torch.Tensor], action: torch.Tensor) -> torch.Tensor:
+        return self.q(self.encoder(obs), action)
+
+
+class EncodedDeterministicPolicy(nn.Module):
+    """The deployable SAC policy over a ``Dict`` observation: one input per part (``obs_<key>``) ->
+    ``scale * tanh(mean) + bias [B, A]``. ``forward`` names its parameters: ``torch.export`` cannot
+    trace ``*parts``."""
+
+    output_names = ["action"]
+    stateful = False
+
+    def __init__(self, encoder: nn.Module, actor: SquashedGaussianActor, keys: list[str], scale: torch.Tensor,
+                 bias: torch.Tensor):
+        super().__init__()
+        if len(keys) > 4:
+            raise ValueError(f"export takes up to 4 observation parts, this policy reads {len(keys)}")
+        self.encoder, self.net, self.keys = encoder, actor, list(keys)
+        self.input_names = [f"obs_{k}" for k in self.keys]
+        self.register_buffer("scale", scale.clone())
+        self.register_buffer("bias", bias.clone())
+
+    def forward(self, part0: torch.Tensor, part1: torch.Tensor | None = None, part2: torch.Tensor | None = None,
+                part3: torch.Tensor | None = None) -> torch.Tensor:
+        parts = (part0, part1, part2, part3)[:len(self.keys)]
+        mean, _ = self.net(self.encoder(dict(zip(self.keys, parts))))
+        return torch.tanh(mean) * self.scale + self.bias
