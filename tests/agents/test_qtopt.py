@@ -184,12 +184,26 @@ def test_mixed_batches_take_the_online_fraction_and_only_the_online_part_is_save
     online = (batch.obs["state"][:, 0] < 100).sum().item()
     assert online == 2
     saved = replay.state_dict()
-    assert saved["obs.pixels"].shape[1] == 64 and len(replay.online) == 1
+    assert saved["obs.pixels"].shape[1] == 2 and len(replay.online) == 1  # the two slots written, not 64
     fresh = MixedReplay(capacity=64, num_envs=1, obs_parts=PARTS, action_dim=1)
     fresh.load_state_dict(saved)
-    assert len(fresh) == 1
+    assert len(fresh) == 1 and torch.equal(fresh.online.obs["state"][0, :2], replay.online.obs["state"][0, :2])
     with pytest.raises(UserError, match="same buffer size"):
-        MixedReplay(capacity=32, num_envs=1, obs_parts=PARTS, action_dim=1).load_state_dict(saved)
+        MixedReplay(capacity=64, num_envs=2, obs_parts=PARTS, action_dim=1).load_state_dict(saved)
+
+
+def test_a_wrapped_ring_saves_whole_and_resumes_only_into_the_same_size():
+    replay = MixedReplay(capacity=4, num_envs=1, obs_parts=PARTS, action_dim=1)
+    replay.start(_obs([0]))
+    for t in range(1, 7):  # six steps into four slots: the ring has wrapped
+        replay.add(torch.zeros(1, 1), torch.zeros(1), torch.tensor([False]), torch.tensor([False]), _obs([t]), _obs([t]))
+    saved = replay.state_dict()
+    assert saved["obs.state"].shape[1] == 4 and int(saved["slots"]) == 4
+    fresh = MixedReplay(capacity=4, num_envs=1, obs_parts=PARTS, action_dim=1)
+    fresh.load_state_dict(saved)
+    assert len(fresh) == len(replay) == 3 and torch.equal(fresh.online.pos, replay.online.pos)
+    with pytest.raises(UserError, match="same buffer size"):
+        MixedReplay(capacity=8, num_envs=1, obs_parts=PARTS, action_dim=1).load_state_dict(saved)
 
 
 def test_random_shift_moves_each_image_by_its_own_offset_with_replicated_borders():

@@ -72,6 +72,7 @@ class EpisodeStreams:
         self.terminated = torch.zeros((n, t), dtype=torch.bool)
         self.is_transition = torch.zeros((n, t), dtype=torch.bool)
         self.pos = torch.zeros(n, dtype=torch.int64)  # next slot to write, per stream
+        self._wrapped = False  # some stream has come round to its first slot again
         self._rows = torch.arange(n)
         self._valid: torch.Tensor | None = None  # flat indices of the transition slots (cached until a write)
 
@@ -89,6 +90,7 @@ class EpisodeStreams:
         for k, store in self.obs.items():
             store[rows, slots] = obs[k].to(store.dtype)
         self.is_transition[rows, slots] = False
+        self._wrapped = self._wrapped or bool((slots + 1 == self.slots).any())
         self.pos[rows] = (slots + 1) % self.slots
         self._valid = None
         return slots
@@ -130,18 +132,41 @@ class EpisodeStreams:
                                    self.terminated[rows, slots])
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {**{f"obs.{k}": v for k, v in self.obs.items()}, "action": self.action, "reward": self.reward,
-                "terminated": self.terminated, "is_transition": self.is_transition, "pos": self.pos}
+        """The slots written so far (all of them once a ring has wrapped; ``slots`` says how many a
+        stream has): a checkpoint early in a run holds what was collected, not the empty ring."""
+        used = self.used
+        return {**{f"obs.{k}": v[:, :used] for k, v in self.obs.items()}, "action": self.action[:, :used],
+                "reward": self.reward[:, :used], "terminated": self.terminated[:, :used],
+                "is_transition": self.is_transition[:, :used], "pos": self.pos,
+                "slots": torch.tensor(self.slots)}
+
+    @property
+    def used(self) -> int:
+        """Slots of each stream ever written: the furthest position reached, all of them after a wrap."""
+        return self.slots if self._wrapped else int(self.pos.max())
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        mine = self.state_dict()
+        state = dict(state)
+        saved_slots = int(state.pop("slots", self.slots))  # older checkpoints hold whole rings
+        mine = {**{f"obs.{k}": v for k, v in self.obs.items()}, "action": self.action, "reward": self.reward,
+                "terminated": self.terminated, "is_transition": self.is_transition, "pos": self.pos}
+        used = int(state["action"].shape[1]) if "action" in state else 0
+        wrapped = used == saved_slots
         for name, saved in state.items():
-            if name not in mine or saved.shape != mine[name].shape:
-                have = tuple(mine[name].shape) if name in mine else "nothing"
-                raise UserError(f"the saved replay's {name} is {tuple(saved.shape)}, this run's {have}: resume "
-                                "on the same env with the same buffer size and number of envs.")
+            target = mine.get(name)
+            fits = target is not None and (saved.shape == target.shape if name == "pos" else
+                                           saved.shape[0] == target.shape[0] and saved.shape[2:] == target.shape[2:])
+            if not fits or (wrapped and saved_slots != self.slots) or used > self.slots:
+                have = tuple(target.shape) if target is not None else "nothing"
+                raise UserError(f"the saved replay's {name} is {tuple(saved.shape)} of {saved_slots} slots per env, "
+                                f"this run's {have}: resume on the same env with the same buffer size and number "
+                                "of envs.")
         for name, saved in state.items():
-            mine[name].copy_(saved)
+            if name == "pos":
+                mine[name].copy_(saved)
+            else:
+                mine[name][:, :used].copy_(saved)
+        self._wrapped = wrapped
         self._valid = None
 
 
