@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from sensorimotor.errors import UserError, check
+from sensorimotor.errors import check
 from sensorimotor.hardware.car import car_spec
+from sensorimotor.hardware.config_file import load_settings
 from sensorimotor.hardware.pca9685 import DEFAULT_ADDRESS, PCA9685, I2CError, open_bus
 from sensorimotor.hardware.robot import Robot, RobotError
 
@@ -68,18 +68,8 @@ class CarCalibration:
 
     @classmethod
     def load(cls, path: str) -> "CarCalibration":
-        check(os.path.isfile(path), f"car calibration {path!r} not found: write one (docs/hardware.md, "
-              "'A real car') or start from `sensorimotor.hardware.pca9685_car.CarCalibration().save(path)`.")
-        try:
-            data = json.load(open(path))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"car calibration {path} is not JSON: {exc}") from None
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        check(not unknown, f"car calibration {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
-        calibration = cls(**data)
-        calibration.validate()
-        return calibration
+        return load_settings(cls, path, "car calibration", "write one (docs/hardware.md, 'A real car') or start "
+                             "from `sensorimotor.hardware.pca9685_car.CarCalibration().save(path)`.")
 
     def save(self, path: str) -> None:
         with open(path, "w") as f:

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from sensorimotor.errors import UserError, check
+from sensorimotor.errors import check
+from sensorimotor.hardware.config_file import load_settings
 from sensorimotor.hardware.robot import Robot, RobotError
 from sensorimotor.hardware.spec import JointSpec, RobotSpec
 
@@ -97,19 +97,8 @@ class XArmConfig:
 
     @classmethod
     def load(cls, path: str) -> "XArmConfig":
-        check(os.path.isfile(path), f"xarm config {path!r} not found: start from "
-              "`python -c \"from sensorimotor.hardware.xarm import XArmConfig; XArmConfig().save('xarm.json')\"`.")
-        try:
-            data = json.load(open(path))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"xarm config {path} is not JSON: {exc}") from None
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        check(not unknown, f"xarm config {path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
-        data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        config = cls(**data)
-        config.validate()
-        return config
+        return load_settings(cls, path, "xarm config", "start from `python -c \"from sensorimotor.hardware.xarm "
+                             "import XArmConfig; XArmConfig().save('xarm.json')\"`.")
 
     def save(self, path: str) -> None:
         with open(path, "w") as f:
