@@ -74,23 +74,21 @@ def deploy(args: DeployArgs) -> dict:
                                          time.strftime("%Y%m%d-%H%M%S") + ".smrec")
     recorder = Recorder(record, {"manifest": manifest, "robot": client.spec.to_dict(), "hz": hz,
                                  "address": args.robot})
-    if "goals" in policy.manifest:  # a grasp policy's deltas become a Cartesian arm's absolute goals
-        from sensorimotor.hardware.grasp_goals import GraspGoals
-
-        try:
-            policy = GraspGoals(policy, policy.manifest["goals"])
-        except ValueError as exc:
-            client.close()
-            raise UserError(f"{export_dir}/manifest.json: {exc}") from None
-        if camera is None and not client.spec.cameras:
-            client.close()
-            raise UserError(f"{export_dir} is a camera policy and {client.spec.name} serves no camera: pass --camera.")
-    # A pixel policy without --camera sees the frames the robot serves with each state (sim robots).
-    pixels = getattr(policy, "camera_input", False) or len(getattr(policy, "obs_shape", ())) == 3
+    # A pixel policy without --camera sees the frames the robot serves with each state (sim robots);
+    # a grasp policy (manifest "goals") reads the camera too.
+    pixels = "goals" in manifest or policy.camera_input or len(policy.obs_shape) == 3
     obs_key = "camera" if camera is None and pixels and client.spec.cameras else "obs"
     if camera is None and pixels and not client.spec.cameras:
         client.close()
         raise UserError(f"{export_dir} is a camera policy and {client.spec.name} serves no camera: pass --camera.")
+    if "goals" in manifest:  # a grasp policy's task steps become a Cartesian arm's absolute goals
+        from sensorimotor.hardware.grasp_goals import GraspGoals
+
+        try:
+            policy = GraspGoals(policy, manifest["goals"])
+        except ValueError as exc:
+            client.close()
+            raise UserError(f"{export_dir}/manifest.json: {exc}") from None
     loop = DeployLoop(policy, client, hz, camera=camera, frame_max_age_s=args.frame_max_age_ms / 1e3,
                       recorder=recorder, obs_key=obs_key)
     from sensorimotor.hardware.cameras import CameraError

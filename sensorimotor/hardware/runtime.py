@@ -103,15 +103,13 @@ class DeployLoop:
                     self.policy.reset()
                 frame_age = None
                 with timer.section("camera"):
-                    if getattr(self.policy, "reads_state", False):  # e.g. GraspGoals: pose and camera
-                        obs = dict(state.arrays)
-                        if self.camera is not None:
-                            frame = self.camera.read_latest(self.frame_max_age_s)
-                            frame_age = time.monotonic() - frame.timestamp
-                            obs["camera"] = frame.image
-                    elif self.camera is not None:
+                    frame = None
+                    if self.camera is not None:
                         frame = self.camera.read_latest(self.frame_max_age_s)
                         frame_age = time.monotonic() - frame.timestamp
+                    if getattr(self.policy, "reads_state", False):  # e.g. GraspGoals: pose and camera
+                        obs = dict(state.arrays) if frame is None else {**state.arrays, "camera": frame.image}
+                    elif frame is not None:
                         camera_input = getattr(self.policy, "camera_input", False)
                         obs = frame.image if camera_input else frame_to_policy(frame.image, self.policy.obs_shape)
                     else:

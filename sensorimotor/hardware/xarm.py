@@ -32,11 +32,10 @@ from sensorimotor.errors import check
 from sensorimotor.hardware.config_file import load_settings
 from sensorimotor.hardware.robot import Robot, RobotError
 from sensorimotor.hardware.spec import JointSpec, RobotSpec
+# The grasping task's frame (m): the box the end effector stays in and its home. Importing the scene's
+# constants does not import pybullet.
+from sensorimotor.sim.pybullet.grasping.scene import HOME_END_EFFECTOR, WORKSPACE_HIGH, WORKSPACE_LOW
 
-# The grasping task's frame (m): the box the end effector stays in and its home (sim/pybullet/grasping/scene.py).
-TASK_WORKSPACE_LOW = (0.45, -0.15, 0.05)
-TASK_WORKSPACE_HIGH = (0.75, 0.25, 0.56)
-TASK_HOME = (0.537, 0.0, 0.5)
 XARM_MAX_TCP_SPEED_MM_S = 1000.0
 GRIPPER_PULSE_RANGE = (-10, 850)  # the xArm Gripper's position range (pulses)
 
@@ -55,11 +54,11 @@ class XArmConfig:
     roll_deg: float = 180.0
     pitch_deg: float = 0.0
     """The gripper's fixed roll and pitch (deg): 180 and 0 point it straight down."""
-    workspace_low: tuple[float, float, float] = TASK_WORKSPACE_LOW
-    workspace_high: tuple[float, float, float] = TASK_WORKSPACE_HIGH
+    workspace_low: tuple[float, float, float] = WORKSPACE_LOW
+    workspace_high: tuple[float, float, float] = WORKSPACE_HIGH
     """The box (m, task frame) every goal is clamped into by the server's safety layer; shrink it to
     what this arm reaches safely over its tray."""
-    home: tuple[float, float, float] = TASK_HOME
+    home: tuple[float, float, float] = HOME_END_EFFECTOR
     """Where the server parks the gripper (m, task frame), open, yaw 0."""
     control_period_s: float = 0.5
     """One goal per period: a task step (6 cm) per 0.5 s is 120 mm/s, well inside ``speed_mm_s``, so

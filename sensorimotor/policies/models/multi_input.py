@@ -68,30 +68,43 @@ class MultiInputActorCritic(ActionDistribution):
 MAX_EXPORTED_PARTS = 4
 
 
-class MultiInputActor(nn.Module):
-    """The deployable acting path: one input per observation part (``obs_<key>``, in ``keys`` order)
-    -> the deterministic action (the Gaussian's mean clamped to the action bounds, or the argmax).
-
-    ``forward`` names its parameters (``part0``...): ``torch.export`` cannot trace ``*parts``."""
+class PartsGraph(nn.Module):
+    """A deployable graph over a ``Dict`` observation: one input per part (``obs_<key>``, in ``keys``
+    order), handed to :meth:`act` as a dict. ``forward`` names its parameters (``part0``...):
+    ``torch.export`` cannot trace ``*parts``."""
 
     output_names = ["action"]
     stateful = False
 
-    def __init__(self, model: MultiInputActorCritic, keys: list[str], action_space: gym.Space):
+    def __init__(self, keys: list[str]):
         super().__init__()
         check(len(keys) <= MAX_EXPORTED_PARTS, f"export takes up to {MAX_EXPORTED_PARTS} observation parts, "
               f"this policy reads {len(keys)}.")
-        self.model, self.keys = model, list(keys)
+        self.keys = list(keys)
         self.input_names = [f"obs_{k}" for k in self.keys]
+
+    def forward(self, part0: torch.Tensor, part1: torch.Tensor | None = None, part2: torch.Tensor | None = None,
+                part3: torch.Tensor | None = None) -> torch.Tensor:
+        return self.act(dict(zip(self.keys, (part0, part1, part2, part3))))
+
+    def act(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class MultiInputActor(PartsGraph):
+    """PPO's deterministic action over a ``Dict`` observation: the Gaussian's mean clamped to the
+    action bounds, or the argmax."""
+
+    def __init__(self, model: MultiInputActorCritic, keys: list[str], action_space: gym.Space):
+        super().__init__(keys)
+        self.model = model
         self.continuous = model.continuous
         if self.continuous:
             self.register_buffer("low", torch.as_tensor(action_space.low, dtype=torch.float32))
             self.register_buffer("high", torch.as_tensor(action_space.high, dtype=torch.float32))
 
-    def forward(self, part0: torch.Tensor, part1: torch.Tensor | None = None, part2: torch.Tensor | None = None,
-                part3: torch.Tensor | None = None) -> torch.Tensor:
-        parts = (part0, part1, part2, part3)[:len(self.keys)]
-        action_params = self.model.actor_head(self.model.features(dict(zip(self.keys, parts))))
+    def act(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        action_params = self.model.actor_head(self.model.features(obs))
         if self.continuous:
             return torch.maximum(torch.minimum(action_params, self.high), self.low)
         return action_params.argmax(-1)

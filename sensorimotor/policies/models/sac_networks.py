@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sensorimotor.policies.export import ActorGraph
+from sensorimotor.policies.models.multi_input import PartsGraph
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0  # SB3's and the SAC paper's code's clamp
 
@@ -99,26 +100,17 @@ class EncodedTwinQ(nn.Module):
         return self.q(self.encoder(obs), action)
 
 
-class EncodedDeterministicPolicy(nn.Module):
+class EncodedDeterministicPolicy(PartsGraph):
     """The deployable SAC policy over a ``Dict`` observation: one input per part (``obs_<key>``) ->
-    ``scale * tanh(mean) + bias [B, A]``. ``forward`` names its parameters: ``torch.export`` cannot
-    trace ``*parts``."""
-
-    output_names = ["action"]
-    stateful = False
+    ``scale * tanh(mean) + bias [B, A]``."""
 
     def __init__(self, encoder: nn.Module, actor: SquashedGaussianActor, keys: list[str], scale: torch.Tensor,
                  bias: torch.Tensor):
-        super().__init__()
-        if len(keys) > 4:
-            raise ValueError(f"export takes up to 4 observation parts, this policy reads {len(keys)}")
-        self.encoder, self.net, self.keys = encoder, actor, list(keys)
-        self.input_names = [f"obs_{k}" for k in self.keys]
+        super().__init__(keys)
+        self.encoder, self.net = encoder, actor
         self.register_buffer("scale", scale.clone())
         self.register_buffer("bias", bias.clone())
 
-    def forward(self, part0: torch.Tensor, part1: torch.Tensor | None = None, part2: torch.Tensor | None = None,
-                part3: torch.Tensor | None = None) -> torch.Tensor:
-        parts = (part0, part1, part2, part3)[:len(self.keys)]
-        mean, _ = self.net(self.encoder(dict(zip(self.keys, parts))))
+    def act(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        mean, _ = self.net(self.encoder(obs))
         return torch.tanh(mean) * self.scale + self.bias
