@@ -13,11 +13,11 @@ from sensorimotor.policies.models.multi_input import image_and_vector_keys
 
 
 def build_env(env_id: str, config: PPOConfig, num_envs: int | None = None, backend: str | None = None,
-              render_mode: str | None = None, training: bool = True):
+              render_mode: str | None = None, training: bool = True, env_options: dict | None = None):
     """``make_vec`` then, in order: action clipping (Box actions), observation normalization (flat
     observations only: not pixels, not ``Dict`` parts) and reward scaling as the config asks. Normalizers start in training mode; the
     pipeline loads and freezes them for evaluation (``training=False`` builds the same chain)."""
-    kwargs = {"render_mode": render_mode} if render_mode else {}
+    kwargs = {**(env_options or {}), **({"render_mode": render_mode} if render_mode else {})}
     env = make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
     obs_space = env.single_observation_space
     parts = isinstance(obs_space, gym.spaces.Dict)

@@ -28,8 +28,9 @@ class AgentSpec:
         presets: named config values; ``--preset NAME`` picks one.
         default_preset: ``(env_id, backend) -> preset name`` when the user names none.
         build: ``(config, observation_space, action_space) -> agent`` (see ``agents/base.py``).
-        make_env: ``(env_id, config, num_envs, backend, render_mode, training) -> VecEnv`` with the
-            wrappers the agent trains with; ``training=False`` builds the evaluation env.
+        make_env: ``(env_id, config, num_envs, backend, render_mode, training, env_options) -> VecEnv``
+            with the wrappers the agent trains with; ``training=False`` builds the evaluation env;
+            ``env_options`` (a dict) go to the task's constructor.
         runner: ``on_policy``, ``off_policy`` or ``imitation`` (behaviour cloning, DAgger).
         summary: one line for ``sensorimotor train --help``.
         smoke_env: an env id the ``smoke`` preset trains on in seconds (the agent-parametrised tests).

@@ -16,6 +16,7 @@ returns the trainer. ``make(agent_name, ...)`` reaches every registered agent; `
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import numpy as np
@@ -97,12 +98,15 @@ def observation_shape(space) -> tuple[int, ...] | dict[str, tuple[int, ...]]:
 class Trainer:
     """``make(agent, env, preset=None, **overrides)``: ``overrides`` replace fields of the preset's config
     (``learning_rate=1e-3``); run flags go by keyword (``seed``, ``run_dir``, ``backend``,
-    ``checkpoint_every``, ``wandb``, ``progress``)."""
+    ``checkpoint_every``, ``wandb``, ``progress``, ``env_options``: ``{"laps": 1}``)."""
 
     def __init__(self, agent: str, env, preset: str | None = None, **kwargs: Any):
         self.spec = agent_spec(agent)
         run_fields = {f.name for f in dataclasses.fields(RunArgs)} - {"env", "preset", "resume"}
         run_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in run_fields}
+        if "env_options" in run_kwargs:  # kept in config.json as the CLI's text: 1 -> "1", True -> "true"
+            run_kwargs["env_options"] = {k: v if isinstance(v, str) else json.dumps(v)
+                                         for k, v in dict(run_kwargs["env_options"]).items()}
         self.env = None if isinstance(env, str) else env
         env_id = env if isinstance(env, str) else f"custom:{type(env).__name__}"
         if self.env is not None and preset is None:  # no env id to pick a preset by

@@ -12,6 +12,7 @@ from sensorimotor.app.checkpointing import load_agent_checkpoint
 from sensorimotor.app.run_dir import RunArgs, RunDir
 from sensorimotor.errors import UserError
 from sensorimotor.utils.device import device_for_run
+from sensorimotor.utils.options import parse_options
 
 
 @dataclass
@@ -52,9 +53,11 @@ def load_run(path: str, num_envs: int = 1, render_mode: str | None = None, check
     if overrides:
         config = dataclasses.replace(config, **overrides)
     chosen = run_dir.checkpoint(checkpoint)
+    options = parse_options(run.env_options)  # a held-out split keeps the options it was trained with
     if env_id is not None and env_id != run.env:
-        env = spec.make_env(env_id, config, num_envs=num_envs, render_mode=render_mode, training=False)
-        trained = spec.make_env(run.env, config, num_envs=1, backend="sync", training=False)
+        env = spec.make_env(env_id, config, num_envs=num_envs, render_mode=render_mode, training=False,
+                            env_options=options)
+        trained = spec.make_env(run.env, config, num_envs=1, backend="sync", training=False, env_options=options)
         try:
             same = (env.single_observation_space == trained.single_observation_space
                     and env.single_action_space == trained.single_action_space)
@@ -67,7 +70,7 @@ def load_run(path: str, num_envs: int = 1, render_mode: str | None = None, check
         run = dataclasses.replace(run, env=env_id)
     else:
         env = spec.make_env(run.env, config, num_envs=num_envs, backend=run.backend, render_mode=render_mode,
-                            training=False)
+                            training=False, env_options=options)
     try:
         agent = spec.build(config, env.single_observation_space, env.single_action_space)
         state = load_agent_checkpoint(chosen, spec.name, agent, env, training=False)

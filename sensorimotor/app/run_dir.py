@@ -28,6 +28,9 @@ class RunArgs:
     """Registered env id (``sensorimotor.envs.list_envs()``)."""
     preset: str | None = None
     """Named preset of the agent's config; default: the env's own (see agents/<agent>/ presets)."""
+    env_options: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Options for the task's constructor, as ``collect --options``: ``--env-options laps 1 speed 2.5``
+    (numbers and true/false read as such); used in training, evaluation and the collectors alike."""
     backend: str | None = None
     """Vector backend (``sync``, ``mujoco``, ``ale``...); default: the env's fastest."""
     seed: int = 0

@@ -16,6 +16,7 @@ from sensorimotor.app.checkpointing import load_agent_checkpoint, restore_replay
 from sensorimotor.app.run_dir import RunArgs, RunDir
 from sensorimotor.errors import UserError, check
 from sensorimotor.utils.logging import MetricsLogger
+from sensorimotor.utils.options import parse_options
 from sensorimotor.utils.seeding import seed_everything
 from sensorimotor.utils.threads import intra_op_threads
 
@@ -57,10 +58,11 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
           f"{run.envs_per_collector} and {run.broadcast_every}.")
     check(run.collectors == 0 or spec.runner == "off_policy",
           f"--collectors is for off-policy agents (dqn, sac, qtopt); {spec.name} collects on-policy.")
+    options = parse_options(run.env_options)
     if own_env and run.collectors:  # the collectors hold the envs; the learner's one only sizes the replay
-        env = spec.make_env(run.env, config, num_envs=1, backend="sync")
+        env = spec.make_env(run.env, config, num_envs=1, backend="sync", env_options=options)
     elif own_env:
-        env = spec.make_env(run.env, config, backend=run.backend)
+        env = spec.make_env(run.env, config, backend=run.backend, env_options=options)
     try:
         spec.check_observations(run.env, env.single_observation_space)
     except UserError:
@@ -95,7 +97,7 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
                 from sensorimotor.agents.collectors.ray_farm import ArmFarm
 
                 farm = ArmFarm(spec.name, config, run.env, run.collectors, run.envs_per_collector, seed=run.seed + step,
-                               address=run.ray_address)
+                               address=run.ray_address, env_options=options)
                 extra = {"farm": farm, "broadcast_every": run.broadcast_every}
             # A resumed run continues with fresh episodes: reseed so it does not replay the first ones.
             runner = RUNNERS[spec.runner](agent, env, logger, save, run.checkpoint_every, step,

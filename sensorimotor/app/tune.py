@@ -46,6 +46,8 @@ class TuneArgs:
     """The search space: a YAML file (``field: {loguniform: [lo, hi]}``...) or a Python file with SPACE."""
     env: str | None = None
     """Registered env id; default the agent's default env."""
+    env_options: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Options for the task's constructor (``--env-options laps 1``), the same in every trial."""
     preset: str | None = None
     """The preset the sampled values replace fields of; default the env's own."""
     trials: int = 8
@@ -133,7 +135,8 @@ def _trial(params: dict[str, Any]) -> None:
 
     add_metrics_listener(report)
     try:
-        train(spec.name, RunArgs(env=setup["env"], preset=setup["preset"], seed=setup["seed"], run_dir=run_dir,
+        train(spec.name, RunArgs(env=setup["env"], env_options=dict(setup["env_options"]), preset=setup["preset"],
+                                 seed=setup["seed"], run_dir=run_dir,
                                  checkpoint_every=max(setup["steps"] // 4, 1), progress=False), config)
     finally:
         remove_metrics_listener(report)
@@ -165,7 +168,7 @@ def tune_agent(args: TuneArgs) -> dict[str, Any]:
     scheduler = ASHAScheduler(time_attr="step", max_t=args.steps, grace_period=min(grace, args.steps),
                               reduction_factor=args.reduction_factor)
     setup = {"agent": spec.name, "env": env, "preset": preset_name, "steps": args.steps, "out": out,
-             "seed": args.seed, "metric": args.metric}
+             "seed": args.seed, "metric": args.metric, "env_options": dict(args.env_options)}
     tuner = tune.Tuner(
         tune.with_resources(_trial, {"cpu": args.cpus_per_trial}),
         param_space={**space, "_setup": setup},

@@ -1,5 +1,7 @@
 """Registers the Gymnasium tasks that run on a bare install (classic control and MuJoCo v5) and
-``CarRacing-v3`` (box2d extra), the last with channels-first frames like every pixel task of ours.
+``CarRacing-v3`` (box2d extra), the last with channels-first frames like every pixel task of ours, and
+``CarRacing-Repeat4-v3``: the same race seen as an agent is usually trained on it (each action held for
+4 frames, a stack of the last 4 grayscale frames).
 
 The five locomotion tasks and ``InvertedPendulum-v5`` are registered by ``sensorimotor.sim.locomotion``
 (with native ``mujoco`` and ``mjx`` backends).
@@ -43,14 +45,50 @@ class ChannelsFirst(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         return np.ascontiguousarray(observation.transpose(2, 0, 1))
 
 
-def _car_racing(render_mode: str | None = None, **kwargs) -> gym.Env:
+class RepeatAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Holds each action for ``repeat`` steps of the wrapped env and returns the summed reward, the last
+    observation and the last ``info``; stops early when the episode ends inside the repeat."""
+
+    def __init__(self, env: gym.Env, repeat: int):
+        if repeat < 1:
+            raise UserError(f"repeat must be at least 1, got {repeat}.")
+        gym.utils.RecordConstructorArgs.__init__(self, repeat=repeat)
+        gym.Wrapper.__init__(self, env)
+        self.repeat = repeat
+
+    def step(self, action):
+        total = 0.0
+        for _ in range(self.repeat):
+            observation, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        return observation, total, terminated, truncated, info
+
+
+def _gym_car_racing(render_mode: str | None, **kwargs) -> gym.Env:
     try:
         import Box2D  # noqa: F401
     except ImportError:
         raise UserError("CarRacing-v3 needs box2d: pip install 'sensorimotor[box2d]'") from None
-    return ChannelsFirst(gym.make("CarRacing-v3", render_mode=render_mode, **kwargs))
+    return gym.make("CarRacing-v3", render_mode=render_mode, **kwargs)
+
+
+def _car_racing(render_mode: str | None = None, **kwargs) -> gym.Env:
+    return ChannelsFirst(_gym_car_racing(render_mode, **kwargs))
+
+
+def _car_racing_repeat(render_mode: str | None = None, repeat: int = 4, stack: int = 4, **kwargs) -> gym.Env:
+    """``CarRacing-v3`` with each action held ``repeat`` frames and the last ``stack`` decisions' frames
+    in grayscale as the observation, ``uint8 [stack, 96, 96]``. The episode is the same 1,000 frames
+    (Gymnasium's own limit), so its return is CarRacing-v3's return."""
+    env = gym.wrappers.GrayscaleObservation(_gym_car_racing(render_mode, **kwargs), keep_dim=False)
+    return gym.wrappers.FrameStackObservation(RepeatAction(env, repeat), stack_size=stack)
 
 
 # The external check of driving from pixels (issue "Driving from one camera"): 96x96 RGB, continuous
 # [steering, gas, brake], 1000 steps; "solved" is 900+.
 register("CarRacing-v3", _car_racing, tags=("box2d", "gymnasium", "pixels"), max_episode_steps=1000)
+# The one to train on: a quarter of the decisions per episode (PPO's credit assignment spans 250 steps,
+# not 1,000) and motion visible in the stack. Rendering still costs every frame (~6 ms on one core).
+register("CarRacing-Repeat4-v3", _car_racing_repeat, tags=("box2d", "gymnasium", "pixels"), max_episode_steps=250)

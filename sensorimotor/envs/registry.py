@@ -114,7 +114,7 @@ def backends_of(id: str) -> list[str]:
 def make(id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """One gymnasium env for ``id``, with its time limit; ``kwargs`` go to the task (e.g. ``delay``)."""
     s = spec(id)
-    env = s.make_single(render_mode=render_mode, **kwargs)
+    env = _building(id, kwargs, lambda: s.make_single(render_mode=render_mode, **kwargs))
     if s.max_episode_steps is not None and env.spec is None:
         env = gym.wrappers.TimeLimit(env, s.max_episode_steps)
     return env
@@ -142,4 +142,14 @@ def make_vec(
         return SubprocVecEnv(id, num_envs, device, **kwargs)
     if backend not in s.backends:
         raise UserError(f"env {id!r} has no backend {backend!r}; available: {', '.join(backends_of(id))}.")
-    return s.backends[backend](num_envs=num_envs, device=device, **kwargs)
+    return _building(id, kwargs, lambda: s.backends[backend](num_envs=num_envs, device=device, **kwargs))
+
+
+def _building(id: str, options: dict[str, Any], build: Callable[[], Any]) -> Any:
+    """``build()``; a task option its constructor does not take becomes one line, not a TypeError."""
+    try:
+        return build()
+    except TypeError as error:
+        if options and "keyword argument" in str(error):
+            raise UserError(f"{id} does not take the option(s) given ({', '.join(sorted(options))}): {error}") from None
+        raise

@@ -89,12 +89,16 @@ def test_the_runner_trains_with_two_collectors_through_the_run_pipeline(local_ra
     from sensorimotor.utils.checkpoint import list_checkpoints
 
     config = _dqn_config()
-    run = RunArgs(env="CartPole-v1", run_dir=str(tmp_path / "farm"), collectors=2, checkpoint_every=10_000,
-                  broadcast_every=4, progress=False)
+    # The task option reaches the collectors' envs: Sutton and Barto's CartPole pays 0 a step and -1 at a
+    # fall, so no episode returns more than 0 (the default pays +1 a step).
+    run = RunArgs(env="CartPole-v1", env_options={"sutton_barto_reward": "true"}, run_dir=str(tmp_path / "farm"),
+                  collectors=2, checkpoint_every=10_000, broadcast_every=4, progress=False)
     path = train("dqn", run, config)
     rows = [json.loads(line) for line in open(os.path.join(path, "metrics.jsonl"))]
     assert rows[-1]["step"] >= config.total_steps and rows[-1]["weights_version"] >= 1
     assert rows[-1]["collector_restarts"] == 0 and "loss" in rows[-1] and rows[-1]["episodes"] > 0
+    returns = [row["episode_return"] for row in rows if "episode_return" in row]
+    assert returns and max(returns) <= 0.0
     assert list_checkpoints(path)
 
 

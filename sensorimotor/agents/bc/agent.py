@@ -27,11 +27,11 @@ EXPERT_KEY = "expert_action"  # the info key that labels the returned observatio
 
 
 def make_env(env_id: str, config: BCConfig, num_envs: int | None = None, backend: str | None = None,
-             render_mode: str | None = None, training: bool = True):
+             render_mode: str | None = None, training: bool = True, env_options: dict | None = None):
     """The raw task. Training needs an env whose info labels each observation with the expert's action
     (``metadata["observation_info_keys"]`` holds ``expert_action``) and, with ``dataset``, a dataset
     collected on the same task."""
-    kwargs = {"render_mode": render_mode} if render_mode else {}
+    kwargs = {**(env_options or {}), **({"render_mode": render_mode} if render_mode else {})}
     env = make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
     if training:
         try:

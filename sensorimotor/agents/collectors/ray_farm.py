@@ -68,9 +68,11 @@ class Collector:
         config: the agent's config (its ``num_envs`` is replaced by ``num_envs``).
         env_id: the task; ``num_envs`` envs in this process (``sync`` backend).
         seed: of this collector's envs (the learner gives each collector its own).
+        env_options: options for the task's constructor (the run's ``--env-options``).
     """
 
-    def __init__(self, agent_name: str, config: Any, env_id: str, num_envs: int, seed: int):
+    def __init__(self, agent_name: str, config: Any, env_id: str, num_envs: int, seed: int,
+                 env_options: dict | None = None):
         import dataclasses
 
         import torch
@@ -81,7 +83,7 @@ class Collector:
         torch.set_num_threads(1)  # one core per collector; the learner keeps its own
         spec = agent_spec(agent_name)
         config = dataclasses.replace(config, num_envs=num_envs, device="cpu")
-        self.env = spec.make_env(env_id, config, num_envs=num_envs, backend="sync")
+        self.env = spec.make_env(env_id, config, num_envs=num_envs, backend="sync", env_options=env_options)
         self.agent = spec.build(config, self.env.single_observation_space, self.env.single_action_space)
         self.assembler = EpisodeAssembler(num_envs)
         self.version, self.step = -1, 0
@@ -149,10 +151,12 @@ class ArmFarm:
         seed: collector ``i`` seeds its envs with ``seed + 10_000 * (i + 1)``.
         steps_per_call: vector steps per ``collect`` call (a round trip's worth of work).
         address: a Ray cluster to join (None: a local one with this machine's cores).
+        env_options: options for the task's constructor, the same in every collector.
     """
 
     def __init__(self, agent_name: str, config: Any, env_id: str, collectors: int, envs_per_collector: int = 1,
-                 seed: int = 0, steps_per_call: int = 16, address: str | None = None):
+                 seed: int = 0, steps_per_call: int = 16, address: str | None = None,
+                 env_options: dict | None = None):
         import ray
 
         if collectors < 1:
@@ -161,8 +165,8 @@ class ArmFarm:
         self.ray = ray
         cores = ray.cluster_resources().get("CPU", 1.0)
         actor = _actor_class(min(1.0, cores / collectors))  # more collectors than cores share them
-        self.actors = [actor.remote(agent_name, config, env_id, envs_per_collector, seed + 10_000 * (i + 1))
-                       for i in range(collectors)]
+        self.actors = [actor.remote(agent_name, config, env_id, envs_per_collector, seed + 10_000 * (i + 1),
+                                    env_options) for i in range(collectors)]
         self.steps_per_call = steps_per_call
         self.stats = FarmStats(per_collector_steps=[0] * collectors)
         self.version = -1

@@ -18,14 +18,14 @@ ATARI_PROTOCOL = {"sticky_actions": 0.25, "noop_max": 30, "life_loss_terminal": 
 
 
 def make_env(env_id: str, config: DQNConfig, num_envs: int | None = None, backend: str | None = None,
-             render_mode: str | None = None, training: bool = True):
+             render_mode: str | None = None, training: bool = True, env_options: dict | None = None):
     """Training: ``num_envs`` envs on ``backend`` (Atari on ``ale`` with ``life_loss_terminal`` as the
     config says). Evaluation: whole games on ``ale`` (or one rendering env on ``sync`` for video)."""
     num_envs = num_envs or config.num_envs
     atari = "atari" in spec(env_id).tags
     if render_mode:
-        return make_vec(env_id, 1, backend="sync", render_mode=render_mode)
-    kwargs = {}
+        return make_vec(env_id, 1, backend="sync", render_mode=render_mode, **(env_options or {}))
+    kwargs = dict(env_options or {})
     if atari and (backend or spec(env_id).default_backend) == "ale":
         kwargs["life_loss_terminal"] = config.life_loss_terminal and training
     if not training and atari:

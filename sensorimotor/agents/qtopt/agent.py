@@ -36,9 +36,9 @@ from sensorimotor.utils import datasets
 
 
 def make_env(env_id: str, config: QTOptConfig, num_envs: int | None = None, backend: str | None = None,
-             render_mode: str | None = None, training: bool = True):
+             render_mode: str | None = None, training: bool = True, env_options: dict | None = None):
     """The raw task: actions already in [-1, 1], observations read as they come."""
-    kwargs = {"render_mode": render_mode} if render_mode else {}
+    kwargs = {**(env_options or {}), **({"render_mode": render_mode} if render_mode else {})}
     return make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
 
 

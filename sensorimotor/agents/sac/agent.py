@@ -42,9 +42,9 @@ Params = dict[str, torch.Tensor]
 
 
 def make_env(env_id: str, config: SACConfig, num_envs: int | None = None, backend: str | None = None,
-             render_mode: str | None = None, training: bool = True):
+             render_mode: str | None = None, training: bool = True, env_options: dict | None = None):
     """The raw task: SAC squashes its actions into the bounds itself and needs no normalizers."""
-    kwargs = {"render_mode": render_mode} if render_mode else {}
+    kwargs = {**(env_options or {}), **({"render_mode": render_mode} if render_mode else {})}
     return make_vec(env_id, num_envs or config.num_envs, backend=backend, device=config.device, **kwargs)
 
 

@@ -1,0 +1,63 @@
+"""CarRacing-Repeat4-v3: each action held 4 frames, rewards summed, the last 4 decisions' frames in gray."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from sensorimotor.envs import make
+from sensorimotor.envs.gymnasium_ids import RepeatAction
+from sensorimotor.errors import UserError
+
+pytest.importorskip("Box2D")
+
+
+class Countdown(gym.Env):
+    """Step k (1-based) pays reward k; the episode terminates at step ``length``."""
+
+    observation_space = gym.spaces.Box(0, 100, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, length: int):
+        self.length, self.t = length, 0
+
+    def reset(self, *, seed=None, options=None):
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.full(1, self.t, np.float32), float(self.t), self.t == self.length, False, {"t": self.t}
+
+
+def test_repeat_action_sums_rewards_and_stops_at_the_episode_end():
+    env = RepeatAction(Countdown(length=5), repeat=3)
+    env.reset()
+    observation, reward, terminated, _, info = env.step(0)
+    assert (reward, terminated, info["t"], observation[0]) == (1 + 2 + 3, False, 3, 3)
+    observation, reward, terminated, _, info = env.step(0)  # steps 4 and 5; 5 ends the episode
+    assert (reward, terminated, info["t"], observation[0]) == (4 + 5, True, 5, 5)
+
+
+def test_repeat_below_one_is_refused():
+    with pytest.raises(UserError, match="repeat must be at least 1"):
+        RepeatAction(Countdown(length=5), repeat=0)
+
+
+def test_one_decision_is_four_frames_of_car_racing_in_gray():
+    action = np.array([0.2, 0.5, 0.0], np.float32)
+    raw = gym.make("CarRacing-v3")
+    frame, _ = raw.reset(seed=3)
+    frames, rewards = [frame], []
+    for _ in range(4):
+        frame, reward, *_ = raw.step(action)
+        frames.append(frame)
+        rewards.append(reward)
+    gray = [np.sum(f * np.array([0.2125, 0.7154, 0.0721]), axis=-1).astype(np.uint8) for f in frames]
+
+    env = make("CarRacing-Repeat4-v3")
+    stack, _ = env.reset(seed=3)
+    assert stack.shape == (4, 96, 96) and stack.dtype == np.uint8
+    assert all(np.array_equal(stack[i], gray[0]) for i in range(4))  # the stack starts as 4 copies
+    stack, reward, *_ = env.step(action)
+    assert reward == pytest.approx(sum(rewards))
+    assert np.array_equal(stack[-1], gray[4]) and np.array_equal(stack[-2], gray[0])
