@@ -137,3 +137,28 @@ def test_each_held_out_track_is_one_scenario_however_it_is_reached():
     finally:
         cycling.close()
         seeded.close()
+
+
+def test_the_front_camera_never_draws_the_car_and_the_top_down_view_does():
+    # Just after a reset the car settles nose down and, drawn, its nose shows at the frame's bottom edge
+    # (track 0 of the training split); hidden, the frame is the one with no car in the world at all.
+    env = make("RacecarDrive-v0")
+    try:
+        env.reset(seed=0)
+        task = env.unwrapped
+        scene = task.scene
+        env.step(task.expert_action())
+        (x, y, _), yaw = scene.car_pose()
+        frame = scene.render(task._camera, (x, y), yaw, task._light)
+        scene.show_car(True)
+        assert not np.array_equal(scene.render(task._camera, (x, y), yaw, task._light), frame), \
+            "this pose should show the car's nose when the car is drawn"
+        scene.show_car(False)
+        top = scene.render_top_down((x, y), 96, span=6.0)
+        assert np.array_equal(scene.render(task._camera, (x, y), yaw, task._light), frame)  # hidden again
+        scene.p.resetBasePositionAndOrientation(scene.car, [50.0, 50.0, 0.05], [0, 0, 0, 1],
+                                                physicsClientId=scene.client)
+        assert np.array_equal(scene.render(task._camera, (x, y), yaw, task._light), frame)
+        assert not np.array_equal(scene.render_top_down((x, y), 96, span=6.0), top)  # the car was in it
+    finally:
+        env.close()
