@@ -39,7 +39,9 @@ def test_loop_drives_the_robot_records_every_step_and_reports_timing(served, tmp
     t = result.timing
     for key in ("jitter", "latency", "period", "section/observe", "section/policy", "section/send", "rtt"):
         assert t[key]["n"] >= 70, key
-    assert t["period"]["p50_ms"] == pytest.approx(10.0, abs=1.0)
+    # Paced at its rate: not free-running (~0 ms) nor a step late each time (20 ms). The margin is wide
+    # because the suite runs 2 workers on 2 cores (1 ms failed once beside two training jobs).
+    assert t["period"]["p50_ms"] == pytest.approx(10.0, abs=3.0)
     steps = [r for r in read_recording(recorder.path) if r["kind"] == "step"]
     assert [r["step"] for r in steps] == list(range(80))
     assert steps[-1]["arrays"]["action"].shape == (2,) and steps[-1]["mode"] == "active"
