@@ -88,7 +88,11 @@ class OnPolicyLearner(Agent, Protocol):
 
 class OffPolicyLearner(Agent, Protocol):
     """What ``OffPolicyRunner`` adds. The runner owns time (when to update, how often to log and save);
-    exploration, reward shaping for the replay, sampling, priorities and target networks are the agent's."""
+    exploration, reward shaping for the replay, sampling, priorities and target networks are the agent's.
+
+    Optional: ``acting_weight_prefixes`` (a class attribute, e.g. ``("q.",)``) names the weights
+    :meth:`explore` reads, the only ones broadcast to Ray collectors (all of them when absent);
+    ``offline_updates_left()`` runs an offline phase before collection (QT-Opt)."""
 
     def make_replay(self, env: Any) -> Any:
         """The replay this agent learns from, sized for ``env`` (``start``/``add``/``cut``/``state_dict``)."""

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import torch
 from tqdm import tqdm
 
+from sensorimotor.agents.collectors.ray_farm import acting_weights
 from sensorimotor.agents.metric_means import MetricMeans
 
 
@@ -108,7 +109,7 @@ class OffPolicyRunner:
         started = time.perf_counter()
         bar = tqdm(total=c.total_steps, initial=self.global_step, unit="step", disable=not self.progress_bar,
                    dynamic_ncols=True)
-        farm.broadcast(self.agent.state_dict()["weights"], self.global_step)
+        farm.broadcast(acting_weights(self.agent), self.global_step)
         farm.start()
         while self.global_step < c.total_steps:
             polled = time.perf_counter()
@@ -128,7 +129,7 @@ class OffPolicyRunner:
                 update_debt -= 1.0
                 since_broadcast += 1
                 if since_broadcast >= self.broadcast_every:
-                    farm.broadcast(self.agent.state_dict()["weights"], self.global_step)
+                    farm.broadcast(acting_weights(self.agent), self.global_step)
                     since_broadcast = 0
             if self.global_step - last_log >= self.log_every or self.global_step >= c.total_steps:
                 elapsed = max(time.perf_counter() - started, 1e-9)

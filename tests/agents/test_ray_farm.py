@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from sensorimotor.agents.collectors.episodes import EpisodeAssembler, feed_episode
+from sensorimotor.agents.collectors.ray_farm import Collector, acting_weights
 from sensorimotor.agents.registry import agent_spec
 from tests.helpers import run_cli
 
@@ -42,6 +43,31 @@ def test_the_assembler_hands_over_whole_episodes_only():
     assert episode["reset"].tolist() == [False, True]
 
 
+def test_collectors_get_the_acting_weights_only_and_keep_their_own_targets():
+    # Built in this process (no Ray): the broadcast's contents and what a collector does with them.
+    spec, config = agent_spec("dqn"), _dqn_config()
+    collector = Collector("dqn", config, "CartPole-v1", num_envs=1, seed=0)
+    env = spec.make_env("CartPole-v1", config, num_envs=1, backend="sync")
+    learner = spec.build(config, env.single_observation_space, env.single_action_space)
+    env.close()
+    sent = acting_weights(learner)
+    everything = learner.state_dict()["weights"]
+    assert sent and set(sent) == {k for k in everything if k.startswith("q.")} < set(everything)
+    own_targets = {k: v.clone() for k, v in collector.agent.state_dict()["weights"].items() if k.startswith("target.")}
+    assert collector.set_weights({k: v.numpy() for k, v in sent.items()}, version=3, step=0) == 3
+    got = collector.agent.state_dict()["weights"]
+    assert all(torch.equal(got[k], v) for k, v in sent.items())
+    assert all(torch.equal(got[k], v) for k, v in own_targets.items())
+    assert not all(torch.equal(got[k], everything[k]) for k in own_targets)  # the learner's differ
+    obs = torch.randn(5, 4)
+    assert torch.equal(collector.agent.predict(obs), learner.predict(obs))
+    collector.close()
+    # QT-Opt sends its online Q (not the two lagged targets), SAC its actor (no critics).
+    from sensorimotor.agents.qtopt.agent import QTOpt
+    from sensorimotor.agents.sac.agent import SAC
+    assert QTOpt.acting_weight_prefixes == ("q.",) and SAC.acting_weight_prefixes == ("actor.",)
+
+
 def _dqn_config():
     spec = agent_spec("dqn")
     return spec.presets["smoke"]
@@ -56,7 +82,7 @@ def test_two_collectors_survive_a_killed_one_and_the_replay_gets_whole_episodes(
         learner_env = spec.make_env("CartPole-v1", config, num_envs=1, backend="sync")
         agent = spec.build(config, learner_env.single_observation_space, learner_env.single_action_space)
         replay = agent.make_replay(learner_env)
-        farm.broadcast(agent.state_dict()["weights"], 0)
+        farm.broadcast(acting_weights(agent), 0)
         farm.start()
         episodes = []
         deadline = time.time() + 120
@@ -71,7 +97,7 @@ def test_two_collectors_survive_a_killed_one_and_the_replay_gets_whole_episodes(
         assert farm.stats.restarts == 1, "the killed collector's call should fail once and be restarted"
         assert farm.stats.per_collector_steps[0] > before, "the restarted collector collects again"
         assert victim not in farm.pids()
-        farm.broadcast(agent.state_dict()["weights"], 100)
+        farm.broadcast(acting_weights(agent), 100)
         assert farm.version == 1
         for episode in episodes:  # every episode whole: ends in a reset, one more observation than actions
             assert episode["reset"][-1] and not episode["reset"][:-1].any()

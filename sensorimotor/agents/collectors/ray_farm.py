@@ -5,8 +5,9 @@ copy of the agent built from the registry, acts with ``agent.explore`` and retur
 only (numpy arrays through Ray's object store; no torch module is ever pickled). The learner
 (:class:`ArmFarm`, used by the runner) keeps one ``collect`` call in flight per collector, writes
 what comes back into its replay, and broadcasts weights every ``broadcast_every`` updates as one
-object (``ray.put`` once, every actor reads the same copy) with a version number. Episodes that were
-acted with an older version than the newest broadcast are counted as stale.
+object (``ray.put`` once, every actor reads the same copy) with a version number: only the weights
+acting needs (:func:`acting_weights`: QT-Opt's and DQN's online Q, SAC's actor), not the targets or
+critics. Episodes that were acted with an older version than the newest broadcast are counted as stale.
 
 A collector that dies is restarted by Ray (``max_restarts``); the call in flight fails, its finished
 episodes never arrive, and the unfinished ones it reported holding are counted as dropped. Nothing
@@ -23,6 +24,14 @@ from typing import Any
 import numpy as np
 
 from sensorimotor.errors import UserError
+
+
+def acting_weights(agent) -> dict[str, Any]:
+    """The part of ``agent.state_dict()["weights"]`` a collector acts with: the keys under the agent's
+    ``acting_weight_prefixes`` (e.g. ``("q.",)``), all of them for an agent that names none."""
+    weights = agent.state_dict()["weights"]
+    prefixes = getattr(agent, "acting_weight_prefixes", None)
+    return weights if prefixes is None else {k: v for k, v in weights.items() if k.startswith(tuple(prefixes))}
 
 
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
@@ -91,10 +100,13 @@ class Collector:
         self.assembler.start(self.obs)
 
     def set_weights(self, weights: dict[str, np.ndarray], version: int, step: int) -> int:
-        """Act with ``weights`` (the agent's ``state_dict()['weights']`` as numpy) from now on."""
+        """Act with ``weights`` (:func:`acting_weights` of the learner, as numpy) from now on; weights not
+        given (targets, critics) stay as they are."""
         import torch
 
-        self.agent.load_state_dict({"weights": {k: torch.from_numpy(np.asarray(v)) for k, v in weights.items()}})
+        merged = self.agent.state_dict()["weights"]  # the collector's own copy of what is not broadcast
+        merged.update({k: torch.from_numpy(np.asarray(v)) for k, v in weights.items()})
+        self.agent.load_state_dict({"weights": merged})
         self.version, self.step = version, step
         return version
 

@@ -52,6 +52,8 @@ class DQN(Memoryless):
         action_space: a single env's ``Discrete``.
     """
 
+    acting_weight_prefixes = ("q.",)  # what Ray collectors act with (no target network)
+
     name = "dqn"
 
     def __init__(self, config: DQNConfig, observation_space: gym.Space, action_space: gym.Space):

@@ -54,6 +54,8 @@ class QTOpt(Memoryless):
         action_space: a ``Box`` in [-1, 1]^A.
     """
 
+    acting_weight_prefixes = ("q.",)  # what Ray collectors act with (CEM over the online Q), no targets
+
     name = "qtopt"
 
     def __init__(self, config: QTOptConfig, observation_space: gym.Space, action_space: gym.Space):

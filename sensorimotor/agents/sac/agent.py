@@ -56,6 +56,8 @@ class SAC(Memoryless):
         action_space: a single env's bounded ``Box``.
     """
 
+    acting_weight_prefixes = ("actor.",)  # what Ray collectors act with (no critics, no targets)
+
     name = "sac"
 
     def __init__(self, config: SACConfig, observation_space: gym.Space, action_space: gym.Space):
