@@ -15,7 +15,8 @@ same joints) takes absolute goals: x, y, z (m), yaw (rad), gripper (0 open, 1 cl
   :meth:`reset`; after a ``qtopt`` terminate likewise (the arm has lifted);
 - ``auto`` layouts grasp by themselves at the task's ``auto_grasp_height``: a served sim arm does it
   (the task's own close and lift), and for an arm that does not end episodes (a real one) this
-  client does: once the measured height is at or below it, the gripper closes where it is, then the
+  client does: once the measured height is at or below it, the gripper closes where it is (or, for a
+  task with an ``auto_grasp_target`` such as the cube's, first moves to that height open), then the
   arm rises to the top of the workspace and holds there;
 - the server's safety layer still clamps every goal to the workspace and the per-period travel.
 
@@ -41,7 +42,7 @@ def grasp_goals_section(config) -> dict:
     return {"kind": GOALS_KIND, "layout": config.layout, "descend_each_step": config.descend_each_step,
             "move_scale_m": config.move_scale, "yaw_scale_rad": config.yaw_scale, "max_steps": config.max_steps,
             "floor_z_m": TRAY_FLOOR_Z, "workspace_low": list(WORKSPACE_LOW), "workspace_high": list(WORKSPACE_HIGH),
-            "auto_grasp_height_m": config.auto_grasp_height}
+            "auto_grasp_height_m": config.auto_grasp_height, "auto_grasp_target_m": config.auto_grasp_target}
 
 
 class GraspGoals:
@@ -117,8 +118,14 @@ class GraspGoals:
 
     def _grasp(self) -> np.ndarray:
         """The ``auto`` layouts' grasp on an arm that does not do it itself: close where the gripper is
-        (one goal), then rise to the workspace's top with the fingers closed and hold."""
+        (one goal), then rise to the workspace's top with the fingers closed and hold. With the task's
+        ``auto_grasp_target_m`` the gripper first goes to that height open (one goal more), as the
+        task's ``hold_at_height`` does before it closes."""
         self.grasping += 1
-        if self.grasping > 1:
+        height = self.goals.get("auto_grasp_target_m")
+        closes_at = 1 if height is None else 2
+        if height is not None and self.grasping <= closes_at:
+            self.target = np.array([*self.target[:2], np.clip(height, self.low[2], self.high[2])])
+        if self.grasping > closes_at:
             self.target = np.array([*self.target[:2], self.high[2]])
-        return np.array([*self.target, self.yaw, 1.0])
+        return np.array([*self.target, self.yaw, float(self.grasping >= closes_at)])

@@ -120,6 +120,13 @@ def test_the_client_grasps_at_the_tasks_height_and_holds_after_max_steps():
     np.testing.assert_allclose(lift, [0.6, 0.0, 0.56, 0.3, 1.0])
     assert len(calls) == 3  # the grasp asked the policy nothing
 
+    # The cube's rule: the fingers go to the task's grasp height open, close there, then rise.
+    cube = GraspGoals(Still(), {**goals, "auto_grasp_target_m": 0.13})
+    state = {"position": np.array([0.6, 0.0, 0.1, 0.3, 0.0]), "camera": camera}
+    np.testing.assert_allclose(cube(state), [0.6, 0.0, 0.13, 0.3, 0.0])
+    np.testing.assert_allclose(cube(state), [0.6, 0.0, 0.13, 0.3, 1.0])
+    np.testing.assert_allclose(cube(state), [0.6, 0.0, 0.56, 0.3, 1.0])
+
 
 def test_the_scripted_grasper_scores_the_same_through_the_bridge_as_in_process():
     """Ten seeds of the cube: in process (the task's own steps) and through the bridge (GraspGoals ->
