@@ -61,3 +61,30 @@ def test_one_decision_is_four_frames_of_car_racing_in_gray():
     stack, reward, *_ = env.step(action)
     assert reward == pytest.approx(sum(rewards))
     assert np.array_equal(stack[-1], gray[4]) and np.array_equal(stack[-2], gray[0])
+
+
+def test_drawing_only_the_last_frame_of_each_decision_changes_nothing():
+    # Straight on at a third of the gas the car leaves the playfield (-100, terminated) at frame 310,
+    # the second of its decision's four: that frame is drawn too.
+    def episode(draw_last_frame_only):
+        env = RepeatAction(gym.make("CarRacing-v3"), 4, draw_last_frame_only=draw_last_frame_only)
+        frame, _ = env.reset(seed=5)
+        out = [frame]
+        for _ in range(120):
+            frame, reward, terminated, truncated, _ = env.step(np.array([0.0, 0.3, 0.0]))
+            out.append((frame, reward, terminated, truncated))
+            if terminated or truncated:
+                break
+        env.close()
+        return out
+
+    fast, every = episode(True), episode(False)
+    assert len(fast) == len(every) and every[-1][2], "the car should leave the playfield within 120 decisions"
+    assert np.array_equal(fast[0], every[0])
+    for (f1, r1, te1, tr1), (f2, r2, te2, tr2) in zip(fast[1:], every[1:]):
+        assert np.array_equal(f1, f2) and r1 == r2 and (te1, tr1) == (te2, tr2)
+
+
+def test_draw_last_frame_only_is_refused_for_an_env_that_does_not_draw_that_way():
+    with pytest.raises(UserError, match="draw_last_frame_only is for CarRacing"):
+        RepeatAction(Countdown(length=5), 2, draw_last_frame_only=True)
