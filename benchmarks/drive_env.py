@@ -3,6 +3,8 @@
 - ``drive_env``: env steps/s of ``RacecarDrive-v0`` (200x66 front camera, 20 Hz, 12 physics steps per
   action) on the ``pybullet`` backend with 1 and 2 worker processes (``--workers``), the expert driving
   (long episodes, as in training once a policy drives), after a warm-up.
+- ``drive_frame``: milliseconds per 200x66 front-camera frame with the car's meshes drawn (as before
+  they were hidden) and hidden (as the world renders now; the frames are the same), alternating.
 - ``drive_ppo``: training steps/s of our PPO (``--preset drive``: Nature CNN, 4 envs, n_steps 256,
   minibatch 128, 4 epochs) against SB3's PPO ``CnnPolicy`` with the same settings on the same env (4
   envs in SB3's ``SubprocVecEnv``, PyBullet holds the GIL), alternating, medians printed.
@@ -50,6 +52,30 @@ def env_steps_per_second(workers: int, num_envs: int, seconds: float, warmup: fl
         env.close()
 
 
+def frame_milliseconds(repeats: int, frames: int = 200) -> tuple[list[float], list[float]]:
+    """``(drawn, hidden)``: ms per front-camera frame, ``repeats`` alternating runs of ``frames`` each."""
+    from sensorimotor.envs import make
+
+    env = make(ENV)
+    try:
+        env.reset(seed=0)
+        task = env.unwrapped
+        for _ in range(20):
+            env.step(task.expert_action())
+        (x, y, _), yaw = task.scene.car_pose()
+        drawn, hidden = [], []
+        for _ in range(repeats):
+            for visible, out in ((True, drawn), (False, hidden)):
+                task.scene.show_car(visible)
+                started = time.perf_counter()
+                for _ in range(frames):
+                    task.scene.render(task._camera, (x, y), yaw, task._light)
+                out.append(1000 * (time.perf_counter() - started) / frames)
+        return drawn, hidden
+    finally:
+        env.close()
+
+
 def ours(steps: int, seed: int) -> dict:
     from sensorimotor.agents.ppo.presets import PPO_DRIVE
 
@@ -89,6 +115,10 @@ def main() -> None:
     parser.add_argument("--skip-env", action="store_true", help="only the PPO comparison")
     args = parser.parse_args()
     print(machine_line())
+    if not args.skip_env:
+        drawn, hidden = frame_milliseconds(args.repeats)
+        print(f"drive_frame: car drawn {statistics.median(drawn):.2f} ms, hidden {statistics.median(hidden):.2f} ms "
+              f"(medians of {[round(d, 2) for d in drawn]} and {[round(h, 2) for h in hidden]})")
     for workers in [] if args.skip_env else args.workers:
         rates = [env_steps_per_second(workers, 2 * workers, args.seconds) for _ in range(args.repeats)]
         print(f"drive_env workers={workers}: {statistics.median(rates):.0f} env-steps/s "
