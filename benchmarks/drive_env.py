@@ -76,10 +76,12 @@ def frame_milliseconds(repeats: int, frames: int = 200) -> tuple[list[float], li
         env.close()
 
 
-def ours(steps: int, seed: int) -> dict:
+def ours(steps: int, seed: int, bf16_trunk: bool = False) -> dict:
+    from dataclasses import replace
+
     from sensorimotor.agents.ppo.presets import PPO_DRIVE
 
-    return time_ours(ENV, PPO_DRIVE, steps, seed, backend="pybullet")
+    return time_ours(ENV, replace(PPO_DRIVE, bf16_trunk=bf16_trunk), steps, seed, backend="pybullet")
 
 
 def _make_env():
@@ -113,6 +115,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-ppo", action="store_true")
     parser.add_argument("--skip-env", action="store_true", help="only the PPO comparison")
+    parser.add_argument("--bf16-trunk", action="store_true", help="ours with --ppo.bf16-trunk (SB3 float32)")
     args = parser.parse_args()
     print(machine_line())
     if not args.skip_env:
@@ -125,8 +128,9 @@ def main() -> None:
               f"(median of {[round(r) for r in rates]})")
     if args.skip_ppo:
         return
-    a_runs, b_runs = alternate(args.repeats, lambda i: sb3(args.steps, i), lambda i: ours(args.steps, i))
-    print(f"drive_ppo ours: {medians(a_runs)['steps_per_second']:.0f} steps/s")
+    a_runs, b_runs = alternate(args.repeats, lambda i: sb3(args.steps, i),
+                               lambda i: ours(args.steps, i, args.bf16_trunk))
+    print(f"drive_ppo ours{' (bf16 trunk)' if args.bf16_trunk else ''}: {medians(a_runs)['steps_per_second']:.0f} steps/s")
     print_ratio(a_runs, b_runs, "sb3")
 
 

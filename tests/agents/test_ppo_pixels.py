@@ -68,3 +68,54 @@ def test_pixel_export_module_is_nchw_and_acts_as_the_training_model():
     assert not exported.encoder.channels_last
     frames = torch.randint(0, 256, (3, 3, 66, 200), dtype=torch.uint8)
     torch.testing.assert_close(exported.export_actor().actor(frames), agent.model(frames)[0], atol=1e-5, rtol=1e-4)
+
+
+def _needs_native_bf16():
+    from sensorimotor.errors import UserError
+    from sensorimotor.utils.device import check_native_bf16
+
+    try:
+        check_native_bf16("cpu", "--ppo.bf16-trunk")
+    except UserError:
+        pytest.skip("this CPU has no native bfloat16")
+
+
+def test_bf16_trunk_trains_in_mixed_precision_and_exports_float32(tmp_path):
+    pytest.importorskip("Box2D")
+    _needs_native_bf16()
+    run_dir = str(tmp_path / "car")
+    result = run_cli("train", "ppo", "--env", "CarRacing-Repeat4-v3", "--ppo.bf16-trunk", "--run-dir", run_dir,
+                     *TINY, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
+    assert all(np.isfinite(row["total"]) for row in rows if "total" in row)
+
+    run = load_run(run_dir)
+    model = run.agent.model
+    assert model.bf16_trunk and all(p.dtype == torch.float32 for p in model.parameters())
+    frames = torch.randint(0, 256, (6, 4, 96, 96), dtype=torch.uint8)
+    with torch.no_grad():
+        mixed = model(frames)[0]
+        model.bf16_trunk = False
+        full = model(frames)[0]
+    run.env.close()
+    assert mixed.dtype == torch.float32 and not torch.equal(mixed, full)  # the trunk did run in bfloat16
+    torch.testing.assert_close(mixed, full, rtol=0, atol=0.03 * float(full.abs().max()) + 1e-3)
+
+    result = run_cli("export", run_dir, "--formats", "onnx", "--robot-spec", "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    onnxruntime = pytest.importorskip("onnxruntime")
+    session = onnxruntime.InferenceSession(os.path.join(run_dir, "export", "policy.onnx"))
+    exported = session.run(None, {"obs": frames.numpy()})[0]
+    low, high = np.array([-1, 0, 0], np.float32), np.array([1, 1, 1], np.float32)
+    np.testing.assert_allclose(exported, np.clip(full.numpy(), low, high), atol=1e-4)  # the float32 policy
+
+
+def test_bf16_trunk_is_refused_where_it_does_not_apply(tmp_path):
+    result = run_cli("train", "ppo", "--env", "RacecarDrive-v0", "--ppo.bf16-trunk", "--ppo.encoder", "pilotnet",
+                     "--run-dir", str(tmp_path / "r"), *TINY)
+    assert result.returncode == 2 and "ppo.bf16_trunk is for the feed-forward Nature-CNN encoder" in result.stderr
+    _needs_native_bf16()
+    result = run_cli("train", "ppo", "--env", "CartPole-v1", "--preset", "smoke", "--ppo.bf16-trunk",
+                     "--run-dir", str(tmp_path / "r2"), "--no-progress")
+    assert result.returncode == 2 and "--ppo.bf16-trunk is for pixel observations" in result.stderr

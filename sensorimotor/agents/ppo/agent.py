@@ -42,6 +42,7 @@ class PPO(Memoryless):
         if isinstance(observation_space, gym.spaces.Dict):
             check(config.encoder != "pilotnet", "ppo.encoder pilotnet takes one camera image; this task observes "
                   f"{list(observation_space.spaces)}.")
+            check(not config.bf16_trunk, "--ppo.bf16-trunk is for one pixel observation, not a Dict of parts.")
             self.model = MultiInputActorCritic(observation_space, action_space, config.hidden,
                                                config.activation, config.log_std_init, config.ortho_init)
         else:
@@ -76,7 +77,10 @@ class PPO(Memoryless):
             model = PixelActorCritic(obs_shape, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
             # NHWC convolutions where oneDNN's kernels are native to it (AVX-512 CPUs): the same function.
             model.encoder.use_channels_last(channels_last_is_faster(c.device))
+            model.bf16_trunk = c.bf16_trunk
             return model
+        if c.bf16_trunk:
+            raise UserError(f"--ppo.bf16-trunk is for pixel observations ([C, H, W] uint8), not {obs_shape}.")
         return ActorCritic(obs_shape[0], action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
 
     # -------------------------------------------------------------------------------------- acting

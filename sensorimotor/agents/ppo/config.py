@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sensorimotor.errors import check
-from sensorimotor.utils.device import check_device
+from sensorimotor.utils.device import check_device, check_native_bf16
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,11 @@ class PPOConfig:
     init_from: str | None = None
     """A ``bc`` run directory whose last checkpoint's PilotNet starts the actor (fine-tuning from
     behaviour cloning; needs ``encoder="pilotnet"``). Read once, when the agent is built."""
+    bf16_trunk: bool = False
+    """Mixed precision for the Nature-CNN pixel encoder: its convolutions and linear layer run in
+    bfloat16 under autocast, in acting and in the update; heads, losses, weights and Adam stay float32,
+    and the export is float32. ~2.5x faster encoder passes on CPUs with native bfloat16 (AMX,
+    AVX512-BF16); refused elsewhere (slower there) and for other models."""
     compile: bool = True
     """Compile the minibatch update (forward, backward, clip, Adam) into one graph with
     torch.compile: about 4x faster updates for small MLPs, after a one-off compile of 10-30 s."""
@@ -109,6 +114,10 @@ class PPOConfig:
         check(self.encoder in ("nature", "pilotnet"), f"ppo.encoder must be 'nature' or 'pilotnet', got {self.encoder!r}.")
         check(self.init_from is None or (self.encoder == "pilotnet" and self.recurrent is None),
               "ppo.init_from starts a feed-forward PilotNet actor from a bc run: add --ppo.encoder pilotnet.")
+        if self.bf16_trunk:
+            check(self.encoder == "nature" and self.recurrent is None,
+                  "ppo.bf16_trunk is for the feed-forward Nature-CNN encoder (not pilotnet, not recurrent).")
+            check_native_bf16(self.device, "--ppo.bf16-trunk")
         if self.recurrent is not None:
             self._validate_recurrent()
         else:

@@ -47,6 +47,9 @@ class PixelActorCritic(ActionDistribution):
     CleanRL's ``ppo_atari``): the Nature-CNN encoder (orthogonal init) shared by an actor head (gain
     0.01) and a critic head (gain 1); ``hidden`` adds MLP layers to each head (empty: linear heads).
 
+    ``bf16_trunk`` (attribute, off by default): the encoder runs under bfloat16 autocast, forward and
+    backward, in acting and in the update alike (so the log-probs PPO's ratio compares come from one
+    function); the heads, log-std, losses, weights and Adam stay float32. ``export_actor`` is float32.
     """
 
     def __init__(self, obs_shape: tuple[int, int, int], action_space: gym.Space, hidden: tuple[int, ...] = (),
@@ -55,16 +58,23 @@ class PixelActorCritic(ActionDistribution):
         self.encoder = ConvEncoder(obs_shape, features=features, ortho_init=ortho_init)
         self.actor_head = MLP(features, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
         self.critic_head = MLP(features, 1, hidden, activation, ortho_init, output_gain=1.0)
+        self.bf16_trunk = False
 
     def export_actor(self) -> ActorGraph:
         return ActorGraph(torch.nn.Sequential(self.encoder, self.actor_head), self.continuous)
 
+    def features(self, obs: torch.Tensor) -> torch.Tensor:
+        """``obs [B, C, H, W]`` -> encoder features ``[B, features]`` float32."""
+        with torch.autocast(obs.device.type, dtype=torch.bfloat16, enabled=self.bf16_trunk):
+            features = self.encoder(obs)
+        return features.float()
+
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.encoder(obs)
+        features = self.features(obs)
         return self.actor_head(features), self.critic_head(features).squeeze(-1)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.critic_head(self.encoder(obs)).squeeze(-1)
+        return self.critic_head(self.features(obs)).squeeze(-1)
 
 
 class PilotNetActorCritic(ActionDistribution):
