@@ -79,7 +79,8 @@ class RepeatAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
 
 class _frames_skipped:
-    """While active, ``env._render`` (an instance attribute shadowing the method) returns ``env.state``."""
+    """While active, ``env._render`` (an instance attribute shadowing the method) returns a copy of
+    ``env.state``, the last frame drawn, instead of drawing."""
 
     def __init__(self, env: gym.Env, active: bool):
         self.env, self.active = env, active
@@ -117,5 +118,6 @@ def _car_racing_repeat(render_mode: str | None = None, repeat: int = 4, stack: i
 # [steering, gas, brake], 1000 steps; "solved" is 900+.
 register("CarRacing-v3", _car_racing, tags=("box2d", "gymnasium", "pixels"), max_episode_steps=1000)
 # The one to train on: a quarter of the decisions per episode (PPO's credit assignment spans 250 steps,
-# not 1,000) and motion visible in the stack. Rendering still costs every frame (~6 ms on one core).
+# not 1,000), motion visible in the stack, and only each decision's last frame drawn (3.7x the
+# decisions/s of drawing all four; benchmarks/results.md, car_racing_env). Options: repeat, stack.
 register("CarRacing-Repeat4-v3", _car_racing_repeat, tags=("box2d", "gymnasium", "pixels"), max_episode_steps=250)
