@@ -68,7 +68,7 @@ class RepeatAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
         total = 0.0
         for k in range(self.repeat):
             last = k == self.repeat - 1
-            with _frames_skipped(self.env.unwrapped, self.draw_last_frame_only and not last):
+            with _SkipFrameDrawing(self.env.unwrapped, self.draw_last_frame_only and not last):
                 observation, reward, terminated, truncated, info = self.env.step(action)
             total += float(reward)
             if terminated or truncated:
@@ -78,7 +78,7 @@ class RepeatAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return observation, total, terminated, truncated, info
 
 
-class _frames_skipped:
+class _SkipFrameDrawing:
     """While active, ``env._render`` (an instance attribute shadowing the method) returns a copy of
     ``env.state``, the last frame drawn, instead of drawing."""
 
