@@ -71,6 +71,7 @@ def run_exported(call, observations, starts, state_size):
     ("PendulumNoVel-v1", ["--ppo.recurrent", "lstm"]),
     ("CartPoleNoVel-v1", ["--ppo.recurrent", "gru", "--ppo.core-layers", "2"]),
     ("Pendulum-v1", []),
+    ("Pendulum-v1", ["--ppo.distribution", "beta"]),  # the Beta's mean on the bounds, inside the graph
 ])
 def test_exported_policy_matches_the_agent(tmp_path, env_id, flags):
     onnxruntime = pytest.importorskip("onnxruntime")
@@ -78,7 +79,7 @@ def test_exported_policy_matches_the_agent(tmp_path, env_id, flags):
     manifest = json.load(open(os.path.join(run_dir, "export", "manifest.json")))
     assert manifest["inputs"]["obs"]["normalized_inside"] is True
     recurrent = manifest["recurrent"] is not None
-    assert recurrent == bool(flags)
+    assert recurrent == ("--ppo.recurrent" in flags)
     state_size = manifest["inputs"]["state"]["shape"][1] if recurrent else 0
     observations, starts = recorded_observations(env_id)
     assert any(starts[1:]) or env_id != "CartPoleNoVel-v1"  # random CartPole play ends episodes: resets get tested

@@ -43,6 +43,8 @@ class PPO(Memoryless):
             check(config.encoder != "pilotnet", "ppo.encoder pilotnet takes one camera image; this task observes "
                   f"{list(observation_space.spaces)}.")
             check(not config.bf16_trunk, "--ppo.bf16-trunk is for one pixel observation, not a Dict of parts.")
+            check(config.distribution == "gaussian", "--ppo.distribution beta is for one observation (pixels or a "
+                  "vector), not a Dict of parts: use --ppo.distribution gaussian.")
             self.model = MultiInputActorCritic(observation_space, action_space, config.hidden,
                                                config.activation, config.log_std_init, config.ortho_init)
         else:
@@ -67,21 +69,24 @@ class PPO(Memoryless):
             # Python between kernels) makes updates ~8x and acting ~5x faster than eager torch.
             options = {"cpp_wrapper": True}
             self._update_step = compile_or_eager(self._update_step, fullgraph=True, dynamic=False, options=options)
-            self._act = compile_or_eager(self._act_eager, fullgraph=True, dynamic=False, options=options)
+            if self.model.distribution != "beta":  # inductor has no kernel for the Gamma draws a Beta sample takes
+                self._act = compile_or_eager(self._act_eager, fullgraph=True, dynamic=False, options=options)
 
     def _make_model(self, obs_shape: tuple[int, ...], action_space: gym.Space):
         c = self.config
         if len(obs_shape) == 3 and c.encoder == "pilotnet":
             return PilotNetActorCritic(obs_shape, action_space, c.log_std_init)
         if len(obs_shape) == 3:  # pixels: one Nature-CNN encoder under both heads
-            model = PixelActorCritic(obs_shape, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
+            model = PixelActorCritic(obs_shape, action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init,
+                                     distribution=c.distribution)
             # NHWC convolutions where oneDNN's kernels are native to it (AVX-512 CPUs): the same function.
             model.encoder.use_channels_last(channels_last_is_faster(c.device))
             model.bf16_trunk = c.bf16_trunk
             return model
         if c.bf16_trunk:
             raise UserError(f"--ppo.bf16-trunk is for pixel observations ([C, H, W] uint8), not {obs_shape}.")
-        return ActorCritic(obs_shape[0], action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init)
+        return ActorCritic(obs_shape[0], action_space, c.hidden, c.activation, c.log_std_init, c.ortho_init,
+                           distribution=c.distribution)
 
     # -------------------------------------------------------------------------------------- acting
     def record_step(self, t: int, storage: RolloutStorage, terminated, truncated, info) -> None:
@@ -149,7 +154,7 @@ class PPO(Memoryless):
         result = dict(zip((*LOSS_TERMS, "grad_norm"), means))
         result.update(epochs=float(epochs_done), learning_rate=float(lr), clip_range=float(clip),
                       explained_variance=_explained_variance(storage.values, returns))
-        if self.model.continuous:
+        if self.model.distribution == "gaussian":  # a Beta's spread is per state: its entropy is logged
             result["action_std"] = self.model.log_std.exp().mean().item()
         return result
 

@@ -45,6 +45,12 @@ class PPOConfig:
     """Hidden layer sizes of the actor and of the critic (separate networks)."""
     activation: Literal["tanh", "relu", "elu", "silu"] = "tanh"
     log_std_init: float = 0.0
+    """Initial log-std of the Gaussian (``distribution gaussian``)."""
+    distribution: Literal["gaussian", "beta"] = "gaussian"
+    """``Box`` actions: a Gaussian around the actor's output, clipped to the bounds by the env
+    (SB3's and CleanRL's default), or a Beta scaled onto the bounds (Chou et al. 2017: no clipping
+    bias, the mean is a valid action; the usual choice for CarRacing's gas and brake in [0, 1]). Beta:
+    flat observations and the Nature CNN, feed-forward."""
     ortho_init: bool = True
     adam_eps: float = 1e-5
     normalize_obs: bool = True
@@ -114,6 +120,12 @@ class PPOConfig:
         check(self.encoder in ("nature", "pilotnet"), f"ppo.encoder must be 'nature' or 'pilotnet', got {self.encoder!r}.")
         check(self.init_from is None or (self.encoder == "pilotnet" and self.recurrent is None),
               "ppo.init_from starts a feed-forward PilotNet actor from a bc run: add --ppo.encoder pilotnet.")
+        check(self.distribution in ("gaussian", "beta"),
+              f"ppo.distribution must be 'gaussian' or 'beta', got {self.distribution!r}.")
+        if self.distribution == "beta":
+            check(self.encoder == "nature" and self.recurrent is None,
+                  "ppo.distribution beta is built for feed-forward models with the Nature-CNN encoder or flat "
+                  "observations (not pilotnet, not recurrent): use --ppo.distribution gaussian.")
         if self.bf16_trunk:
             check(self.encoder == "nature" and self.recurrent is None,
                   "ppo.bf16_trunk is for the feed-forward Nature-CNN encoder (not pilotnet, not recurrent).")

@@ -149,6 +149,10 @@ PPO_CARRACING = replace(PPO_DRIVE, total_steps=4_000_000, learning_rate=1e-4, lo
 PPO_CARRACING_REPEAT = replace(PPO_CARRACING, total_steps=1_000_000, num_envs=8, n_steps=128, batch_size=256,
                                n_epochs=8, learning_rate=2.5e-4, target_kl=0.05)
 
+# The same with a Beta policy (Chou et al. 2017, who showed it on CarRacing): gas and brake drawn inside
+# [0, 1] and steering inside [-1, 1], no clipping. One change against the Gaussian preset, to compare.
+PPO_CARRACING_REPEAT_BETA = replace(PPO_CARRACING_REPEAT, distribution="beta")
+
 # PPO from pixels on the grasping tasks (camera + gripper state, a Dict observation): the baseline
 # QT-Opt is measured against (benchmarks/results.md, rows qtopt_vs_ppo_*). Episodes are 8 steps with a
 # 0/1 reward at the end; 8 envs on the pybullet backend, 512 steps per rollout, a Nature-CNN per
@@ -179,6 +183,7 @@ PRESETS: dict[str, PPOConfig] = {
     "drive-finetune": PPO_DRIVE_FINETUNE,
     "carracing": PPO_CARRACING,
     "carracing-repeat4": PPO_CARRACING_REPEAT,
+    "carracing-repeat4-beta": PPO_CARRACING_REPEAT_BETA,
     "doom": PPO_DOOM,
     "doom-sparse": PPO_DOOM_SPARSE,
     "mjx": PPO_MJX,

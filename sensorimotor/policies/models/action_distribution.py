@@ -1,40 +1,96 @@
-"""The action distribution shared by the actor-critic models: Gaussian or categorical."""
+"""The action distribution shared by the actor-critic models: Gaussian, Beta or categorical."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import gymnasium as gym
+import numpy as np
 import torch
 from torch import nn
 
+from sensorimotor.errors import check
 from sensorimotor.policies.modules import distributions as D
+
+Distribution = Literal["gaussian", "beta"]
 
 
 class ActionDistribution(nn.Module):
-    """Holds the learned log-std of a Gaussian policy (a frozen dummy for discrete actions) and turns
-    action parameters (means ``[B, A]`` or logits ``[B, K]``) into samples, log-probs and entropies.
+    """Turns action parameters into samples, log-probs and entropies, for ``Box`` actions by a Gaussian
+    (means ``[B, A]`` and a learned state-independent log-std) or a Beta (``[B, 2A]``: two
+    concentrations per dimension, scaled onto the action's bounds; Chou et al. 2017), for ``Discrete``
+    actions by a categorical (logits ``[B, K]``).
 
-    Subclasses call ``super().__init__(action_space, log_std_init)`` and set their networks after.
+    The Beta never proposes an action outside the bounds, so no clipping biases the gradient, and its
+    mean is a bounded action as it stands (CarRacing's gas and brake in [0, 1]). Log-probs and
+    entropies are of the action itself (the change of variables from (0, 1) adds ``-sum log(high -
+    low)`` and ``+sum log(high - low)``).
+
+    Subclasses call ``super().__init__(action_space, log_std_init, distribution)``, give their actor
+    ``param_dim`` outputs, and pass the actor through :meth:`deterministic_head` when exporting.
     """
 
-    def __init__(self, action_space: gym.Space, log_std_init: float = 0.0):
+    def __init__(self, action_space: gym.Space, log_std_init: float = 0.0, distribution: Distribution = "gaussian"):
         super().__init__()
         self.continuous = isinstance(action_space, gym.spaces.Box)
         self.action_dim = int(action_space.shape[0]) if self.continuous else int(action_space.n)
+        check(distribution in ("gaussian", "beta"), f"the action distribution must be 'gaussian' or 'beta', got {distribution!r}.")
+        self.distribution = distribution if self.continuous else "categorical"
+        check(distribution != "beta" or self.continuous, "a Beta policy is for Box actions; this task's actions are "
+              "discrete: drop --ppo.distribution beta.")
+        self.param_dim = self.action_dim
+        if self.distribution == "beta":
+            low, high = np.asarray(action_space.low, np.float64), np.asarray(action_space.high, np.float64)
+            check(bool(np.isfinite(low).all() and np.isfinite(high).all()),
+                  f"a Beta policy needs finite action bounds, got low {low.tolist()}, high {high.tolist()}.")
+            self.param_dim = 2 * self.action_dim
+            self.register_buffer("action_low", torch.as_tensor(low, dtype=torch.float32))
+            self.register_buffer("action_range", torch.as_tensor(high - low, dtype=torch.float32))
         self.log_std = nn.Parameter(torch.full((self.action_dim,), float(log_std_init)),
-                                    requires_grad=self.continuous)
+                                    requires_grad=self.distribution == "gaussian")
 
     def log_prob_entropy(self, action_params, actions, log_std=None):
         """``(log_prob [B], entropy [B])`` of ``actions`` under the distribution at ``action_params``.
 
         ``log_std`` may be passed in explicitly so a functional call can differentiate through it.
         """
-        if self.continuous:
+        if self.distribution == "gaussian":
             log_std = self.log_std if log_std is None else log_std
             return (D.gaussian_log_prob(action_params, log_std, actions),
                     D.gaussian_entropy(log_std, action_params.shape[0]))
+        if self.distribution == "beta":
+            alpha, beta = D.beta_concentrations(action_params)
+            log_range = torch.log(self.action_range).sum()
+            x = (actions - self.action_low) / self.action_range
+            return D.beta_log_prob(alpha, beta, x) - log_range, D.beta_entropy(alpha, beta) + log_range
         return D.categorical_log_prob(action_params, actions), D.categorical_entropy(action_params)
 
     def sample(self, action_params: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
-        if self.continuous:
+        """Actions ``[B, A]`` (or ``[B]`` indices): drawn, or the mean (Gaussian, Beta) / argmax."""
+        if self.distribution == "gaussian":
             return action_params if deterministic else D.gaussian_sample(action_params, self.log_std)
+        if self.distribution == "beta":
+            alpha, beta = D.beta_concentrations(action_params)
+            x = D.beta_mean(alpha, beta) if deterministic else D.beta_sample(alpha, beta)
+            return self.action_low + self.action_range * x
         return action_params.argmax(-1) if deterministic else D.categorical_sample(action_params)
+
+    def deterministic_head(self, actor: nn.Module) -> nn.Module:
+        """``actor`` (observation -> action parameters) followed by what turns its parameters into the
+        deterministic action the export clamps to the bounds: nothing for a Gaussian's means or logits,
+        the scaled mean for a Beta."""
+        if self.distribution != "beta":
+            return actor
+        return nn.Sequential(actor, BetaMeanAction(self.action_low, self.action_range))
+
+
+class BetaMeanAction(nn.Module):
+    """``params [B, 2A]`` -> the Beta's mean on the action's bounds ``[B, A]`` (the exported action)."""
+
+    def __init__(self, action_low: torch.Tensor, action_range: torch.Tensor):
+        super().__init__()
+        self.register_buffer("action_low", action_low.detach().clone())
+        self.register_buffer("action_range", action_range.detach().clone())
+
+    def forward(self, params: torch.Tensor) -> torch.Tensor:
+        return self.action_low + self.action_range * D.beta_mean(*D.beta_concentrations(params))

@@ -1,5 +1,5 @@
 """Actor-critics: separate MLPs over flat observations, or one Nature-CNN encoder shared by two heads
-over pixels. Gaussian (state-independent log-std) or categorical actions."""
+over pixels. Gaussian (state-independent log-std), Beta or categorical actions."""
 
 from __future__ import annotations
 
@@ -18,25 +18,27 @@ class ActorCritic(ActionDistribution):
 
     Args:
         obs_dim: flat observation size.
-        action_space: ``Box`` (Gaussian, mean from the actor, one learned log-std per dimension) or
-            ``Discrete`` (logits).
+        action_space: ``Box`` (Gaussian, mean from the actor, one learned log-std per dimension; or
+            Beta, two concentrations per dimension from the actor) or ``Discrete`` (logits).
         hidden: hidden layer sizes, shared by actor and critic (each has its own weights).
         log_std_init: initial log-std of the Gaussian.
+        distribution: ``gaussian`` or ``beta`` for ``Box`` actions (:class:`ActionDistribution`).
     """
 
     def __init__(
         self, obs_dim: int, action_space: gym.Space, hidden: tuple[int, ...] = (64, 64),
         activation: str = "tanh", log_std_init: float = 0.0, ortho_init: bool = True,
+        distribution: str = "gaussian",
     ):
-        super().__init__(action_space, log_std_init)
-        self.actor = MLP(obs_dim, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
+        super().__init__(action_space, log_std_init, distribution)
+        self.actor = MLP(obs_dim, self.param_dim, hidden, activation, ortho_init, output_gain=0.01)
         self.critic = MLP(obs_dim, 1, hidden, activation, ortho_init, output_gain=1.0)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.actor(obs), self.critic(obs).squeeze(-1)
 
     def export_actor(self) -> ActorGraph:
-        return ActorGraph(self.actor, self.continuous)
+        return ActorGraph(self.deterministic_head(self.actor), self.continuous)
 
     def value(self, obs: torch.Tensor) -> torch.Tensor:
         return self.critic(obs).squeeze(-1)
@@ -53,15 +55,16 @@ class PixelActorCritic(ActionDistribution):
     """
 
     def __init__(self, obs_shape: tuple[int, int, int], action_space: gym.Space, hidden: tuple[int, ...] = (),
-                 activation: str = "relu", log_std_init: float = 0.0, ortho_init: bool = True, features: int = 512):
-        super().__init__(action_space, log_std_init)
+                 activation: str = "relu", log_std_init: float = 0.0, ortho_init: bool = True, features: int = 512,
+                 distribution: str = "gaussian"):
+        super().__init__(action_space, log_std_init, distribution)
         self.encoder = ConvEncoder(obs_shape, features=features, ortho_init=ortho_init)
-        self.actor_head = MLP(features, self.action_dim, hidden, activation, ortho_init, output_gain=0.01)
+        self.actor_head = MLP(features, self.param_dim, hidden, activation, ortho_init, output_gain=0.01)
         self.critic_head = MLP(features, 1, hidden, activation, ortho_init, output_gain=1.0)
         self.bf16_trunk = False
 
     def export_actor(self) -> ActorGraph:
-        return ActorGraph(torch.nn.Sequential(self.encoder, self.actor_head), self.continuous)
+        return ActorGraph(self.deterministic_head(torch.nn.Sequential(self.encoder, self.actor_head)), self.continuous)
 
     def features(self, obs: torch.Tensor) -> torch.Tensor:
         """``obs [B, C, H, W]`` -> encoder features ``[B, features]`` float32."""

@@ -6,8 +6,12 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_BETA_EDGE = 1e-6
+"""Beta samples and actions are kept this far inside (0, 1): float32 can round a draw onto the edge,
+where the log-density is infinite."""
 
 
 def gaussian_log_prob(mean: torch.Tensor, log_std: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
@@ -23,6 +27,42 @@ def gaussian_entropy(log_std: torch.Tensor, batch: int) -> torch.Tensor:
 
 def gaussian_sample(mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
     return mean + torch.randn_like(mean) * log_std.exp()
+
+
+def beta_concentrations(params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``params [B, 2A]`` -> ``(alpha, beta)``, ``[B, A]`` each, both above 1 (``softplus + 1``, as Chou
+    et al. 2017: a unimodal density that vanishes at the bounds). Example: params 0 -> 1 + log 2 each."""
+    a, b = params.chunk(2, dim=-1)
+    return F.softplus(a) + 1.0, F.softplus(b) + 1.0
+
+
+def _log_beta_function(alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    return torch.lgamma(alpha) + torch.lgamma(beta) - torch.lgamma(alpha + beta)
+
+
+def beta_log_prob(alpha: torch.Tensor, beta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Log-density ``[B]`` of ``x [B, A]`` in (0, 1) under independent Beta(alpha, beta) (summed over A).
+    Example: alpha = beta = 2, x = 0.5 -> log(6 x 0.5 x 0.5) = log 1.5 per dimension."""
+    x = x.clamp(_BETA_EDGE, 1.0 - _BETA_EDGE)
+    return ((alpha - 1.0) * torch.log(x) + (beta - 1.0) * torch.log1p(-x) - _log_beta_function(alpha, beta)).sum(-1)
+
+
+def beta_entropy(alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """Differential entropy ``[B]`` of independent Beta(alpha, beta) on (0, 1), summed over A.
+    Example: alpha = beta = 1 (uniform) -> 0."""
+    total = alpha + beta
+    return (_log_beta_function(alpha, beta) - (alpha - 1.0) * torch.digamma(alpha)
+            - (beta - 1.0) * torch.digamma(beta) + (total - 2.0) * torch.digamma(total)).sum(-1)
+
+
+def beta_sample(alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """``[B, A]`` draws in (0, 1): ``G_a / (G_a + G_b)`` of two unit-scale Gamma draws."""
+    g_alpha, g_beta = torch._standard_gamma(alpha), torch._standard_gamma(beta)
+    return (g_alpha / (g_alpha + g_beta)).clamp(_BETA_EDGE, 1.0 - _BETA_EDGE)
+
+
+def beta_mean(alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    return alpha / (alpha + beta)
 
 
 def categorical_log_prob(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
