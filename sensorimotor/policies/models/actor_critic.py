@@ -7,7 +7,7 @@ import gymnasium as gym
 import torch
 
 from sensorimotor.policies.export import ActorGraph
-from sensorimotor.policies.models.action_distribution import ActionDistribution
+from sensorimotor.policies.models.action_distribution import ActionDistribution, Distribution
 from sensorimotor.policies.modules import MLP
 from sensorimotor.policies.modules.cnn import ConvEncoder
 from sensorimotor.policies.models.pilotnet import PilotNet
@@ -28,7 +28,7 @@ class ActorCritic(ActionDistribution):
     def __init__(
         self, obs_dim: int, action_space: gym.Space, hidden: tuple[int, ...] = (64, 64),
         activation: str = "tanh", log_std_init: float = 0.0, ortho_init: bool = True,
-        distribution: str = "gaussian",
+        distribution: Distribution = "gaussian",
     ):
         super().__init__(action_space, log_std_init, distribution)
         self.actor = MLP(obs_dim, self.param_dim, hidden, activation, ortho_init, output_gain=0.01)
@@ -56,7 +56,7 @@ class PixelActorCritic(ActionDistribution):
 
     def __init__(self, obs_shape: tuple[int, int, int], action_space: gym.Space, hidden: tuple[int, ...] = (),
                  activation: str = "relu", log_std_init: float = 0.0, ortho_init: bool = True, features: int = 512,
-                 distribution: str = "gaussian"):
+                 distribution: Distribution = "gaussian"):
         super().__init__(action_space, log_std_init, distribution)
         self.encoder = ConvEncoder(obs_shape, features=features, ortho_init=ortho_init)
         self.actor_head = MLP(features, self.param_dim, hidden, activation, ortho_init, output_gain=0.01)
