@@ -44,21 +44,22 @@ def time_ours(env_id: str, config, steps: int, seed: int, env_probe=None, backen
     compile_seconds = time.perf_counter() - started
 
     t_collect = t_update = 0.0
-    done = 0
+    done, updates = 0, []
     while done < steps:
         t0 = time.perf_counter()
         obs = runner.collect(obs)
         t1 = time.perf_counter()
         agent.update(runner.storage)
+        updates.append(time.perf_counter() - t1)
         t_collect += t1 - t0
-        t_update += time.perf_counter() - t1
+        t_update += updates[-1]
         done += config.rollout_size
     env.close()
     total = t_collect + t_update
     t_env = min(per_env_step * done, t_collect)
     return {"steps_per_second": done / total, "compile_seconds": compile_seconds,
             "share_update": t_update / total, "share_env": t_env / total,
-            "share_acting_and_storage": (t_collect - t_env) / total}
+            "share_acting_and_storage": (t_collect - t_env) / total, "update_seconds": statistics.median(updates)}
 
 
 def medians(runs: list[dict]) -> dict:

@@ -8,6 +8,9 @@
 - ``drive_ppo``: training steps/s of our PPO (``--preset drive``: Nature CNN, 4 envs, n_steps 256,
   minibatch 128, 4 epochs) against SB3's PPO ``CnnPolicy`` with the same settings on the same env (4
   envs in SB3's ``SubprocVecEnv``, PyBullet holds the GIL), alternating, medians printed.
+- ``drive_ppo_update``: the same runs' learner alone: seconds per update (4 epochs over one 1,024-step
+  rollout of 200x66 frames), ours ``agent.update`` against SB3's ``PPO.train``. The env's cost is the
+  same on both sides, so this is where the framework's speed shows when the env is not the bound.
 
     .venv/bin/python benchmarks/drive_env.py --seconds 20 --steps 4096 --repeats 3
 """
@@ -96,15 +99,26 @@ def sb3(steps: int, seed: int) -> dict:
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import SubprocVecEnv
 
+    class TimedPPO(SB3PPO):
+        """SB3's PPO with the wall time of each ``train()`` (its update phase) recorded."""
+
+        update_seconds: list[float] = []
+
+        def train(self) -> None:
+            started = time.perf_counter()
+            super().train()
+            self.update_seconds.append(time.perf_counter() - started)
+
     venv = make_vec_env(functools.partial(_make_env), n_envs=4, seed=seed, vec_env_cls=SubprocVecEnv)
-    model = SB3PPO("CnnPolicy", venv, n_steps=256, batch_size=128, n_epochs=4, learning_rate=2.5e-4, seed=seed,
-                   device="cpu", verbose=0)
+    model = TimedPPO("CnnPolicy", venv, n_steps=256, batch_size=128, n_epochs=4, learning_rate=2.5e-4, seed=seed,
+                     device="cpu", verbose=0)
     model.learn(1024)  # warm-up: first rollout and update
+    model.update_seconds = []
     t0 = time.perf_counter()
     model.learn(steps, reset_num_timesteps=False)
     elapsed = time.perf_counter() - t0
     venv.close()
-    return {"steps_per_second": steps / elapsed}
+    return {"steps_per_second": steps / elapsed, "update_seconds": statistics.median(model.update_seconds)}
 
 
 def main() -> None:
@@ -132,6 +146,10 @@ def main() -> None:
                                lambda i: ours(args.steps, i, args.bf16_trunk))
     print(f"drive_ppo ours{' (bf16 trunk)' if args.bf16_trunk else ''}: {medians(a_runs)['steps_per_second']:.0f} steps/s")
     print_ratio(a_runs, b_runs, "sb3")
+    a_update, b_update = medians(a_runs)["update_seconds"], medians(b_runs)["update_seconds"]
+    print(f"drive_ppo_update: ours {a_update:.2f} s per update, sb3 {b_update:.2f} s, ratio {b_update / a_update:.1f} "
+          f"(medians; ours {[round(r['update_seconds'], 2) for r in a_runs]}, "
+          f"sb3 {[round(r['update_seconds'], 2) for r in b_runs]})")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 sac...), ``evaluate RUN_DIR ...``, ``export RUN_DIR``, ``deploy POLICY --robot ADDRESS``, ``replay RECORDING``,
 ``serve --robot KIND``, ``collect --env ID --out DATASET`` (episodes of a scripted expert), ``autonomy
 RUN_DIR`` (PilotNet's metric for driving policies on held-out tracks), ``tune AGENT --space FILE`` (a Ray Tune
-sweep with ASHA).
+sweep with ASHA), ``average RUN_DIR --checkpoints A B ...`` (one policy from the mean of checkpoints' weights).
 
 Flags are generated from the registry's config dataclasses by tyro. A preset (``--preset NAME``, or the env's
 own) supplies the defaults; any other flag overrides it. Errors a user can fix print one line and
@@ -66,12 +66,13 @@ def _stop_on_sigterm() -> None:
 
 def _dispatch(argv: list[str]) -> int:
     commands = {"train": _train, "evaluate": _evaluate, "export": _export, "deploy": _deploy, "replay": _replay,
-                "serve": _serve, "collect": _collect, "autonomy": _autonomy, "tune": _tune}
+                "serve": _serve, "collect": _collect, "autonomy": _autonomy, "tune": _tune,
+                "average": _average}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown command {argv[0]!r}; use one of: {', '.join(commands)}", file=sys.stderr)
             return 2
-        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve,collect,autonomy,tune} ...  (add --help "
+        print("usage: sensorimotor {train AGENT,evaluate,export,deploy,replay,serve,collect,autonomy,tune,average} ...  (add --help "
               "after a command for its flags)")
         return 0
     return commands[argv[0]](argv[1:])
@@ -184,6 +185,14 @@ def _evaluate(argv: list[str]) -> int:
     args = parse_flags(EvaluateArgs, args=argv, prog="sensorimotor evaluate")
     summary = evaluate(args)
     print(json.dumps({k: v for k, v in summary.items() if k != "checkpoint"}, indent=2))
+    return 0
+
+
+def _average(argv: list[str]) -> int:
+    from sensorimotor.app.average import AverageArgs, average_checkpoints
+
+    summary = average_checkpoints(parse_flags(AverageArgs, args=argv, prog="sensorimotor average"))
+    print(json.dumps(summary, indent=2))
     return 0
 
 

@@ -17,8 +17,9 @@ from sensorimotor.utils.seeding import rng_state, set_rng_state
 _RUN_KEYS = ("step", "agent", "rng", "obs_norm", "reward_norm")
 
 
-def save_run_checkpoint(run_dir: str, step: int, agent_name: str, agent, env, replay=None) -> str:
-    """Write checkpoint ``step`` of ``agent`` (and the env's normalizers, and ``replay`` when given)."""
+def save_run_checkpoint(run_dir: str, step: int, agent_name: str, agent, env, replay=None, keep: int = 3) -> str:
+    """Write checkpoint ``step`` of ``agent`` (and the env's normalizers, and ``replay`` when given);
+    only the ``keep`` newest checkpoints stay."""
     state = dict(agent.state_dict())
     weights = state.pop("weights")
     clash = set(state) & set(_RUN_KEYS)
@@ -26,7 +27,7 @@ def save_run_checkpoint(run_dir: str, step: int, agent_name: str, agent, env, re
     state.update(step=step, agent=agent_name, rng=rng_state(),
                  **{key: wrapper.state_dict() for key, wrapper in normalizers(env).items()})
     extra = {"replay": replay.state_dict()} if replay is not None else None
-    return save_checkpoint(run_dir, step, weights, state, extra=extra)
+    return save_checkpoint(run_dir, step, weights, state, keep=keep, extra=extra)
 
 
 def load_agent_checkpoint(path: str, agent_name: str, agent, env, training: bool) -> dict[str, Any]:

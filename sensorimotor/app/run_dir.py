@@ -40,6 +40,9 @@ class RunArgs:
     """A run directory to continue from its last complete checkpoint (other flags are ignored)."""
     checkpoint_every: int = 100_000
     """Environment steps between checkpoints."""
+    keep_checkpoints: int = 3
+    """Newest checkpoints kept on disk (older ones are deleted); more keep a window of them for
+    ``sensorimotor average``."""
     save_replay: bool = True
     """Off-policy agents: save the replay with each checkpoint (newest only) so a resumed run keeps it;
     off: smaller, faster checkpoints and a resume that refills the replay first."""

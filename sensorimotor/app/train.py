@@ -31,6 +31,7 @@ def train(agent: str, run: RunArgs, config: Any, env=None) -> str:
     spec = agent_spec(agent)
     config.validate()
     check(run.checkpoint_every > 0, f"checkpoint_every must be positive, got {run.checkpoint_every}.")
+    check(run.keep_checkpoints >= 1, f"keep_checkpoints must be >= 1, got {run.keep_checkpoints}.")
     run_dir = RunDir(run.run_dir or RunDir.default_path(spec.name, run.env, run.seed))
     run = replace(run, run_dir=run_dir.path)
     return _train(spec, run, config, run_dir, checkpoint=None, env=env)
@@ -89,7 +90,7 @@ def _train(spec: AgentSpec, run: RunArgs, config: Any, run_dir: RunDir, checkpoi
             # An imitation run's aggregate is its only copy of the expert's labels: always saved.
             keep = (spec.runner == "off_policy" and run.save_replay) or spec.runner == "imitation"
             replay = runner.replay if keep else None
-            save_run_checkpoint(run_dir.path, at, spec.name, agent, env, replay)
+            save_run_checkpoint(run_dir.path, at, spec.name, agent, env, replay, keep=run.keep_checkpoints)
 
         try:
             extra = {}
