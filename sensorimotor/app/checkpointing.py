@@ -59,7 +59,8 @@ def restore_replay(runner, checkpoint: str, run_dir: str, step: int) -> None:
     if saved is None:
         runner.learning_starts_offset = step
         print(f"resuming {run_dir} from step {step} with an empty replay (the run did not save it: "
-              f"--no-save-replay); it refills for {runner.agent.config.learning_starts} steps before updates continue")
+              f"--no-save-replay, or this is not the newest checkpoint, the only one that keeps it); it refills "
+              f"for {runner.agent.config.learning_starts} steps before updates continue")
         return
     runner.replay.load_state_dict(saved)
     runner.replay.cut()
