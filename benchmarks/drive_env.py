@@ -102,7 +102,9 @@ def sb3(steps: int, seed: int) -> dict:
     class TimedPPO(SB3PPO):
         """SB3's PPO with the wall time of each ``train()`` (its update phase) recorded."""
 
-        update_seconds: list[float] = []
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.update_seconds: list[float] = []
 
         def train(self) -> None:
             started = time.perf_counter()

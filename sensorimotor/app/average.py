@@ -1,11 +1,12 @@
 """``sensorimotor average RUN --checkpoints A B ...``: one policy from the mean of a run's checkpoints.
 
 Averaging the weights of several checkpoints of one run (stochastic weight averaging, Izmailov et al.
-2018; Nikishin et al. 2018 for RL) gives a policy that sits in the middle of the region the late
-updates wander through; on CarRacing it removed the spin-outs that single checkpoints have. The
-result is a new run directory with one checkpoint, which ``evaluate``, ``export``, ``autonomy`` and
-``deploy`` take like any other (``train --resume`` on it continues from the averaged weights with the
-newest checkpoint's optimizer state). Training keeps only ``--keep-checkpoints`` (3) checkpoints: raise it
+2018; Nikishin et al. 2018 for RL) gives a policy from the middle of the region the late updates
+wander through. Measure it against the single checkpoints: on CarRacing it matched the best of them
+and did not beat it (``benchmarks/results.md``, ``carracing_ppo_beta_average``). The result is a new
+run directory with one checkpoint, which ``evaluate``, ``export``, ``autonomy`` and ``deploy`` take
+like any other (``train --resume`` on it continues from the averaged weights with the newest
+checkpoint's optimizer state). Training keeps only ``--keep-checkpoints`` (3) checkpoints: raise it
 for a run whose window you want to average.
 """
 
