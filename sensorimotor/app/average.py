@@ -68,13 +68,14 @@ def average_weights(weights: list[dict[str, torch.Tensor]], names: list[str]) ->
 def average_checkpoints(args: AverageArgs) -> dict:
     """Write the averaged run directory; returns what it wrote (``out``, ``step``, ``checkpoints``)."""
     source = RunDir(args.run)
-    saved = source.read_saved()
+    spec, run, config = source.read()
     check(len(args.checkpoints) >= 2,
           f"name two or more checkpoints of {args.run} to average: --checkpoints A B ... (got {len(args.checkpoints)}).")
     paths = [source.checkpoint(which) for which in args.checkpoints]
     check(len(set(paths)) == len(paths), f"--checkpoints names a checkpoint twice: {' '.join(args.checkpoints)}.")
-    paths.sort(key=lambda path: int(os.path.basename(path).removeprefix("step_")))
     loaded = [load_checkpoint(path) for path in paths]
+    order = sorted(range(len(paths)), key=lambda i: int(loaded[i][1]["step"]))  # oldest first
+    paths, loaded = [paths[i] for i in order], [loaded[i] for i in order]
     steps = [int(state["step"]) for _, state in loaded]
     out = args.out or f"{os.path.normpath(args.run)}-avg-{steps[0]}-{steps[-1]}"
     check(not os.path.exists(os.path.join(out, "config.json")),
@@ -83,9 +84,7 @@ def average_checkpoints(args: AverageArgs) -> dict:
     # The newest checkpoint's state goes with the averaged weights: its step, its normalizer statistics
     # (for runs that normalize observations: average checkpoints close together).
     state = loaded[-1][1]
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump({**saved, "run_dir": out}, f, indent=2)
+    RunDir(out).write_config(spec.name, run, config)
     metrics = os.path.join(args.run, "metrics.jsonl")
     if os.path.isfile(metrics):
         shutil.copyfile(metrics, os.path.join(out, "metrics.jsonl"))
