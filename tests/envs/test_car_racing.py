@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sensorimotor.envs import make
-from sensorimotor.envs.gymnasium_ids import RepeatAction
+from sensorimotor.envs.gymnasium_ids import OnePedal, RepeatAction
 from sensorimotor.errors import UserError
 
 pytest.importorskip("Box2D")
@@ -88,3 +88,26 @@ def test_drawing_only_the_last_frame_of_each_decision_changes_nothing():
 def test_draw_last_frame_only_is_refused_for_an_env_that_does_not_draw_that_way():
     with pytest.raises(UserError, match="draw_last_frame_only is for CarRacing"):
         RepeatAction(Countdown(length=5), 2, draw_last_frame_only=True)
+
+
+def test_one_pedal_is_gas_above_zero_and_brake_below():
+    env = OnePedal(gym.make("CarRacing-v3"))
+    assert env.action_space.shape == (2,)
+    assert np.array_equal(env.action(np.array([0.5, 0.8])), np.float32([0.5, 0.8, 0.0]))
+    assert np.array_equal(env.action(np.array([-1.0, -0.25])), np.float32([-1.0, 0.0, 0.25]))
+    assert np.array_equal(env.action(np.array([2.0, -3.0])), np.float32([1.0, 0.0, 1.0]))  # clipped
+    env.close()
+
+
+def test_one_pedal_drives_the_same_race_as_the_three_actions_it_stands_for():
+    pedals = [(0.0, 1.0)] * 10 + [(0.4, -0.5)] * 5 + [(-0.3, 0.6)] * 5
+    one, three = make("CarRacing-Repeat4-v3", one_pedal=True), make("CarRacing-Repeat4-v3")
+    assert one.action_space.shape == (2,) and three.action_space.shape == (3,)
+    a, _ = one.reset(seed=3)
+    b, _ = three.reset(seed=3)
+    assert np.array_equal(a, b)
+    for steering, pedal in pedals:
+        a, ra, *_ = one.step(np.array([steering, pedal]))
+        b, rb, *_ = three.step(np.array([steering, max(pedal, 0.0), max(-pedal, 0.0)]))
+        assert np.array_equal(a, b) and ra == rb
+    one.close(), three.close()
