@@ -32,6 +32,7 @@ class OnPolicyRunner:
         self._episode_sum = torch.zeros((), device=agent.device)
         self._episode_count = torch.zeros((), device=agent.device)
         self._episode_length_sum = torch.zeros((), device=agent.device)
+        self._episode_terminated = torch.zeros((), device=agent.device)
 
     def learn(self) -> dict[str, float]:
         total = self.agent.config.total_steps
@@ -72,16 +73,20 @@ class OnPolicyRunner:
             self._episode_sum += info["episode_return"].sum()
             self._episode_length_sum += info["episode_length"].sum()
             self._episode_count += end.sum()
+            self._episode_terminated += (end & terminated).sum()
             obs = next_obs
         return obs
 
     def episode_metrics(self) -> dict[str, float]:
-        """Mean return and length of the episodes finished since the last call (one host sync)."""
+        """Mean return and length of the episodes finished since the last call, and the share of them that
+        the task ended rather than the time limit (CarRacing: laps finished inside 1,000 frames; one
+        host sync)."""
         count = self._episode_count.item()
         if count == 0:
             return {}
         result = {"episode_return": self._episode_sum.item() / count,
-                  "episode_length": self._episode_length_sum.item() / count, "episodes": count}
-        for tensor in (self._episode_sum, self._episode_count, self._episode_length_sum):
+                  "episode_length": self._episode_length_sum.item() / count, "episodes": count,
+                  "terminated_fraction": self._episode_terminated.item() / count}
+        for tensor in (self._episode_sum, self._episode_count, self._episode_length_sum, self._episode_terminated):
             tensor.zero_()
         return result

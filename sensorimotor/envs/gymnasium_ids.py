@@ -83,9 +83,10 @@ class OnePedal(gym.ActionWrapper, gym.utils.RecordConstructorArgs):
     is gas, a negative one brake, so the two are never pressed together.
 
     Why: a Beta policy's mean lies strictly inside its range, so with a separate brake the deterministic
-    action always brakes a little (CarRacing brakes a wheel by 15 x brake rad/s each frame, against
-    ~500 / (omega + 5) rad/s of full gas: a brake of 0.05 costs ~15% of the push at top speed). With
-    one pedal, "no brake" is every pedal above 0, not one point at the range's end."""
+    action always brakes a little, and a little costs a lot: full gas from the start on a straight
+    reaches a speed of 85.6 after 100 frames with no brake, 77.9 with a brake of 0.02 and 65.6 with
+    0.05 (measured, seed 1). With one pedal, "no brake" is every pedal above 0, not one point at the
+    range's end."""
 
     def __init__(self, env: gym.Env):
         gym.utils.RecordConstructorArgs.__init__(self)
