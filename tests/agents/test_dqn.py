@@ -9,6 +9,7 @@ from sensorimotor.agents.buffers.replay import ReplayBatch
 from sensorimotor.agents.dqn import DQN, DQN_ATARI, DQN_ATARI_GPU, DQNConfig, td_targets
 from sensorimotor.errors import UserError
 from sensorimotor.policies.models.q_network import QNetwork
+from tests.helpers import skip_without_native_bf16
 
 
 def test_td_targets_plain_and_double_by_hand():
@@ -97,6 +98,7 @@ def test_bf16_trunk_keeps_q_values_float32_and_close_to_full_precision():
 
 
 def test_bf16_trunk_updates_fit_q_values_to_fixed_targets():
+    skip_without_native_bf16("--dqn.bf16-trunk")  # refused where it would be slower than float32
     torch.manual_seed(0)
     agent = DQN(DQNConfig(hidden=32, learning_rate=1e-2, adam_eps=1e-8, bf16_trunk=True), flat_space(4), Discrete(3))
     _, first, last = fit_terminal_batch(agent)

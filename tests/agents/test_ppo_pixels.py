@@ -11,7 +11,7 @@ import torch
 
 from sensorimotor.app.loading import load_run
 from sensorimotor.policies.models import PixelActorCritic
-from tests.helpers import run_cli
+from tests.helpers import run_cli, skip_without_native_bf16
 
 TINY = ["--ppo.num-envs", "2", "--ppo.n-steps", "64", "--ppo.batch-size", "64", "--ppo.n-epochs", "1",
         "--ppo.total-steps", "640", "--ppo.no-compile", "--checkpoint-every", "640", "--no-progress"]
@@ -70,19 +70,9 @@ def test_pixel_export_module_is_nchw_and_acts_as_the_training_model():
     torch.testing.assert_close(exported.export_actor().actor(frames), agent.model(frames)[0], atol=1e-5, rtol=1e-4)
 
 
-def _needs_native_bf16():
-    from sensorimotor.errors import UserError
-    from sensorimotor.utils.device import check_native_bf16
-
-    try:
-        check_native_bf16("cpu", "--ppo.bf16-trunk")
-    except UserError:
-        pytest.skip("this CPU has no native bfloat16")
-
-
 def test_bf16_trunk_trains_in_mixed_precision_and_exports_float32(tmp_path):
     pytest.importorskip("Box2D")
-    _needs_native_bf16()
+    skip_without_native_bf16("--ppo.bf16-trunk")
     run_dir = str(tmp_path / "car")
     one_update = ["--ppo.num-envs", "2", "--ppo.n-steps", "64", "--ppo.batch-size", "64", "--ppo.n-epochs", "1",
                   "--ppo.total-steps", "128", "--ppo.no-compile", "--checkpoint-every", "128", "--no-progress"]
@@ -117,7 +107,7 @@ def test_bf16_trunk_is_refused_where_it_does_not_apply(tmp_path):
     result = run_cli("train", "ppo", "--env", "RacecarDrive-v0", "--ppo.bf16-trunk", "--ppo.encoder", "pilotnet",
                      "--run-dir", str(tmp_path / "r"), *TINY)
     assert result.returncode == 2 and "ppo.bf16_trunk is for the feed-forward Nature-CNN encoder" in result.stderr
-    _needs_native_bf16()
+    skip_without_native_bf16("--ppo.bf16-trunk")
     result = run_cli("train", "ppo", "--env", "CartPole-v1", "--preset", "smoke", "--ppo.bf16-trunk",
                      "--run-dir", str(tmp_path / "r2"), "--no-progress")
     assert result.returncode == 2 and "--ppo.bf16-trunk is for pixel observations" in result.stderr
