@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sensorimotor.envs import make
-from sensorimotor.envs.gymnasium_ids import OnePedal, RepeatAction
+from sensorimotor.envs.gymnasium_ids import BrakeDeadZone, OnePedal, RepeatAction
 from sensorimotor.errors import UserError
 
 pytest.importorskip("Box2D")
@@ -111,3 +111,30 @@ def test_one_pedal_drives_the_same_race_as_the_three_actions_it_stands_for():
         b, rb, *_ = three.step(np.array([steering, max(pedal, 0.0), max(-pedal, 0.0)]))
         assert np.array_equal(a, b) and ra == rb
     one.close(), three.close()
+
+
+def test_brake_dead_zone_zeroes_small_brakes_and_rescales_the_rest():
+    env = BrakeDeadZone(gym.make("CarRacing-v3"), 0.2)
+    assert env.action_space.shape == (3,)
+    assert np.allclose(env.action(np.array([0.5, 0.8, 0.15])), [0.5, 0.8, 0.0])
+    assert np.allclose(env.action(np.array([-0.5, 0.0, 0.6])), [-0.5, 0.0, 0.5])  # (0.6 - 0.2) / 0.8
+    assert np.allclose(env.action(np.array([0.0, 1.0, 1.0])), [0.0, 1.0, 1.0])
+    env.close()
+
+
+def test_brake_dead_zone_outside_zero_to_one_or_with_one_pedal_is_refused():
+    with pytest.raises(UserError, match="brake_dead_zone"):
+        BrakeDeadZone(gym.make("CarRacing-v3"), 1.0)
+    with pytest.raises(UserError, match="do not combine"):
+        make("CarRacing-Repeat4-v3", one_pedal=True, brake_dead_zone=0.1)
+
+
+def test_a_brake_inside_the_dead_zone_drives_the_race_of_no_brake():
+    zone, plain = make("CarRacing-Repeat4-v3", brake_dead_zone=0.1), make("CarRacing-Repeat4-v3")
+    a, _ = zone.reset(seed=5)
+    b, _ = plain.reset(seed=5)
+    for _ in range(15):
+        a, ra, *_ = zone.step(np.array([0.2, 1.0, 0.08]))
+        b, rb, *_ = plain.step(np.array([0.2, 1.0, 0.0]))
+        assert np.array_equal(a, b) and ra == rb
+    zone.close(), plain.close()
