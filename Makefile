@@ -35,7 +35,7 @@ train: $(STAMP)
 
 # Two workers, whole files each (tests in one file share ports and compiled MJX steps): ~2x faster.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder tests
 
 clean:
 	rm -rf $(VENV) runs

@@ -12,7 +12,22 @@ os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
+def _learning_files_first(items):
+    """Files with a learning test (marked slow, 0.5-3 minutes each) first, then the others, most tests
+    first. With ``--dist loadfile --no-loadscope-reorder`` (the Makefile's) this is the order in which
+    the two workers take files: the long ones start early and the short ones fill in at the end, where
+    xdist's own order (most tests first) left the one-test learning files to the end, one of them
+    running alone on a worker while the other had nothing left."""
+    by_file = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    learning = {f for f, group in by_file.items() if any("slow" in item.keywords for item in group)}
+    order = sorted(by_file, key=lambda f: (f not in learning, 0 if f in learning else -len(by_file[f])))
+    items[:] = [item for f in order for item in by_file[f]]
+
+
 def pytest_collection_modifyitems(config, items):
+    _learning_files_first(items)
     if not torch.cuda.is_available():
         skip = pytest.mark.skip(reason="needs CUDA")
         for item in items:
