@@ -15,9 +15,10 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 def _learning_files_first(items):
     """Files with a learning test (marked slow, 0.5-3 minutes each) first, then the others, most tests
     first. With ``--dist loadfile --no-loadscope-reorder`` (the Makefile's) this is the order in which
-    the two workers take files: the long ones start early and the short ones fill in at the end, where
-    xdist's own order (most tests first) left the one-test learning files to the end, one of them
-    running alone on a worker while the other had nothing left."""
+    the two workers take files: the long ones start early and the short ones fill in at the end.
+    xdist's own order (most tests first) puts the one-test learning files last, where a long one can
+    leave the other worker idle. Measured on a noisy host: idle share of the two workers 2.5 min of
+    17.9 before, 2.0 of 22.1 after (the host's CPU time differed by 30% between the runs)."""
     by_file = {}
     for item in items:
         by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
