@@ -33,7 +33,8 @@ train: $(STAMP)
 	$(BIN)/python -m sensorimotor train ppo --env HalfCheetah-v5 --preset make-train --run-dir runs/make-train
 	$(BIN)/python -m sensorimotor evaluate runs/make-train --episodes 5 --video
 
-# Two workers, whole files each (tests in one file share ports and compiled MJX steps): ~2x faster.
+# Two workers, whole files each (tests in one file share ports and compiled MJX steps): ~2x faster;
+# files with learning tests go first (tests/conftest.py), hence --no-loadscope-reorder.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder tests
 
