@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, fields
+from typing import Literal
 
 import numpy as np
 import torch
@@ -34,6 +35,9 @@ class EvaluateArgs:
     epsilon: float | None = None
     """Agents evaluated epsilon-greedily (DQN, the Atari protocol): the evaluation epsilon; default the
     run's ``eval_epsilon`` (0.001 per Machado et al. 2018; 0.05 as in Mnih et al. 2015)."""
+    beta_action: Literal["mean", "mode"] | None = None
+    """PPO runs with a Beta policy: act with the Beta's mean or its mode (the density's peak) when
+    deterministic; default the run's ``beta_action``."""
     seed: int = 10_000
     checkpoint: str | None = None
     """Which checkpoint: ``step_<n>`` or ``<n>`` (training keeps the 3 newest); default the last one."""
@@ -45,7 +49,7 @@ class EvaluateArgs:
 def evaluate(args: EvaluateArgs) -> dict:
     """Returns the summary written to ``<run>/eval/summary.json``."""
     check(args.episodes > 0, f"episodes must be positive, got {args.episodes}.")
-    overrides = _epsilon_override(args)
+    overrides = _epsilon_override(args) | _beta_action_override(args)
     num_envs = 1 if args.video else min(args.episodes, 8)
     run = load_run(args.run_dir, num_envs, render_mode="rgb_array" if args.video else None,
                    checkpoint=args.checkpoint, overrides=overrides, env_id=args.env)
@@ -63,6 +67,8 @@ def evaluate(args: EvaluateArgs) -> dict:
     summary = {"env": run.run.env, "trained_env": trained_env, "agent": run.spec.name, "checkpoint": run.checkpoint,
                "step": run.step,
                "episodes": len(returns), "deterministic": args.deterministic}
+    if getattr(run.config, "distribution", None) == "beta":
+        summary["beta_action"] = run.config.beta_action
     if protocol is not None:
         summary["protocol"] = protocol
     summary.update(_statistics(returns, lengths, ended), videos=list(getattr(env, "paths", [])),
@@ -78,6 +84,15 @@ def _epsilon_override(args: EvaluateArgs) -> dict:
     check("eval_epsilon" in {f.name for f in fields(config)},
           f"--epsilon is for agents that act epsilon-greedily; {args.run_dir} was trained by {spec.name}.")
     return {"eval_epsilon": args.epsilon}
+
+
+def _beta_action_override(args: EvaluateArgs) -> dict:
+    if args.beta_action is None:
+        return {}
+    spec, _, config = RunDir(args.run_dir).read()
+    check(getattr(config, "distribution", None) == "beta",
+          f"--beta-action is for PPO runs with a Beta policy (--ppo.distribution beta); {args.run_dir} has none.")
+    return {"beta_action": args.beta_action}
 
 
 @torch.inference_mode()

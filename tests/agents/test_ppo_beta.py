@@ -1,7 +1,10 @@
-"""PPO's Beta policy (``--ppo.distribution beta``): the density, entropy and scaling against numbers
-worked out by hand and torch's own Beta, bounded samples, and a bandit it learns."""
+"""PPO's Beta policy (``--ppo.distribution beta``): the density, entropy, mode and scaling against
+numbers worked out by hand and torch's own Beta, bounded samples, the deterministic action (mean or
+mode) in acting, export and ``evaluate``, and a bandit it learns."""
 
+import json
 import math
+import os
 
 import gymnasium as gym
 import numpy as np
@@ -9,6 +12,8 @@ import pytest
 import torch
 
 from sensorimotor.agents.ppo import PPOConfig, make_agent
+from sensorimotor.app import api
+from sensorimotor.app.evaluate import EvaluateArgs, evaluate
 from sensorimotor.errors import UserError
 from sensorimotor.policies.models import ActorCritic
 from sensorimotor.policies.modules import distributions as D
@@ -60,6 +65,52 @@ def test_actions_on_the_bounds_match_torchs_beta_with_the_change_of_variables():
     mean = model.sample(params[:1], deterministic=True)[0]
     torch.testing.assert_close(mean, torch.stack([-2 + 4 * reference.mean[0, 0], reference.mean[0, 1]]))
     torch.testing.assert_close(many.mean(0), mean, atol=0.02, rtol=0)
+
+
+def test_beta_mode_by_hand():
+    alpha, beta = torch.tensor([[3.0, 1.5, 2.0, 1.0]]), torch.tensor([[2.0, 6.0, 2.0, 1.0]])
+    # (alpha - 1) / (alpha + beta - 2): 2/3 (mean 3/5), 0.5/5.5 = 1/11 (mean 0.2), 1/2 when symmetric;
+    # Beta(1, 1) is the uniform, which has no peak: 0, not a NaN.
+    torch.testing.assert_close(D.beta_mode(alpha, beta), torch.tensor([[2 / 3, 1 / 11, 0.5, 0.0]]))
+    torch.testing.assert_close(D.beta_mean(alpha, beta), torch.tensor([[0.6, 0.2, 0.5, 0.5]]))
+
+
+def test_deterministic_action_is_the_mean_or_the_mode_in_acting_and_export():
+    space = gym.spaces.Box(np.array([-2.0, 0.0], np.float32), np.array([2.0, 1.0], np.float32))
+    model = ActorCritic(3, space, hidden=(8,), distribution="beta")
+    # softplus(log(e^2 - 1)) = 2 and softplus(log(e^0.5 - 1)) = 0.5: alpha (3, 1.5), beta (2, 6).
+    params = torch.tensor([[math.log(math.e ** 2 - 1), math.log(math.e ** 0.5 - 1),
+                            math.log(math.e - 1), math.log(math.e ** 5 - 1)]])
+    mean = torch.tensor([[-2 + 4 * 0.6, 0.2]])
+    mode = torch.tensor([[-2 + 4 * 2 / 3, 1 / 11]])
+    torch.testing.assert_close(model.sample(params, deterministic=True), mean)
+    head = model.deterministic_head(torch.nn.Identity())
+    torch.testing.assert_close(head(params), mean)
+    model.beta_action = "mode"
+    torch.testing.assert_close(model.sample(params, deterministic=True), mode)
+    torch.testing.assert_close(model.deterministic_head(torch.nn.Identity())(params), mode)
+    # The agent takes it from its config; a Gaussian has no mode to choose.
+    flat = gym.spaces.Box(-1, 1, (3,), np.float32)
+    agent = make_agent(PPOConfig(distribution="beta", beta_action="mode", compile=False), flat, space)
+    assert agent.model.beta_action == "mode"
+    with pytest.raises(UserError, match="add --ppo.distribution beta"):
+        PPOConfig(beta_action="mode").validate()
+    with pytest.raises(UserError, match="'mean' or 'mode'"):
+        PPOConfig(distribution="beta", beta_action="median").validate()
+
+
+def test_evaluate_chooses_the_beta_action_of_a_trained_run(tmp_path):
+    run_dir = str(tmp_path / "beta")
+    api.PPO("Pendulum-v1", preset="smoke", distribution="beta", compile=False, run_dir=run_dir).learn(256)
+    summaries = {action: evaluate(EvaluateArgs(run_dir, episodes=2, beta_action=action)) for action in ("mean", "mode")}
+    assert summaries["mean"]["beta_action"] == "mean" and summaries["mode"]["beta_action"] == "mode"
+    assert summaries["mean"]["return_mean"] != summaries["mode"]["return_mean"]  # the same episodes, other actions
+    config_path = os.path.join(run_dir, "config.json")
+    saved = json.load(open(config_path))
+    saved["ppo"]["distribution"] = "gaussian"
+    json.dump(saved, open(config_path, "w"))
+    with pytest.raises(UserError, match="--beta-action is for PPO runs with a Beta policy"):
+        evaluate(EvaluateArgs(run_dir, episodes=1, beta_action="mode"))
 
 
 def test_beta_needs_finite_bounds_and_a_box():

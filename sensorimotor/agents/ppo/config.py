@@ -51,6 +51,10 @@ class PPOConfig:
     (SB3's and CleanRL's default), or a Beta scaled onto the bounds (Chou et al. 2017: no clipping
     bias, the mean is a valid action; the usual choice for CarRacing's gas and brake in [0, 1]). Beta:
     flat observations and the Nature CNN, feed-forward."""
+    beta_action: Literal["mean", "mode"] = "mean"
+    """The deterministic action of a Beta policy (evaluation, export, deploy): the mean, or the mode,
+    the density's peak, nearer the bound a skewed Beta leans to (``evaluate --beta-action`` tries the
+    other on a trained run)."""
     ortho_init: bool = True
     adam_eps: float = 1e-5
     normalize_obs: bool = True
@@ -122,6 +126,9 @@ class PPOConfig:
               "ppo.init_from starts a feed-forward PilotNet actor from a bc run: add --ppo.encoder pilotnet.")
         check(self.distribution in ("gaussian", "beta"),
               f"ppo.distribution must be 'gaussian' or 'beta', got {self.distribution!r}.")
+        check(self.beta_action in ("mean", "mode"), f"ppo.beta_action must be 'mean' or 'mode', got {self.beta_action!r}.")
+        check(self.beta_action == "mean" or self.distribution == "beta",
+              "ppo.beta_action mode is the deterministic action of a Beta policy: add --ppo.distribution beta.")
         if self.distribution == "beta":
             check(self.encoder == "nature" and self.recurrent is None,
                   "ppo.distribution beta is built for feed-forward models with the Nature-CNN encoder or flat "

@@ -13,6 +13,7 @@ from sensorimotor.errors import check
 from sensorimotor.policies.modules import distributions as D
 
 Distribution = Literal["gaussian", "beta"]
+BetaStatistic = Literal["mean", "mode"]
 
 
 class ActionDistribution(nn.Module):
@@ -25,6 +26,11 @@ class ActionDistribution(nn.Module):
     mean is a bounded action as it stands (CarRacing's gas and brake in [0, 1]). Log-probs and
     entropies are of the action itself (the change of variables from (0, 1) adds ``-sum log(high -
     low)`` and ``+sum log(high - low)``).
+
+    The deterministic action of a Beta is its mean unless the attribute ``beta_action`` is set to
+    ``"mode"``: the peak of the density, which sits nearer the bound a skewed Beta leans to (a brake
+    whose draws are mostly near 0 has a mean of 0.1 or more and a mode near 0). Acting, evaluation and
+    export all read the attribute; it is not a weight, so a checkpoint serves either.
 
     Subclasses call ``super().__init__(action_space, log_std_init, distribution)``, give their actor
     ``param_dim`` outputs, and pass the actor through :meth:`deterministic_head` when exporting.
@@ -48,6 +54,7 @@ class ActionDistribution(nn.Module):
             self.register_buffer("action_range", torch.as_tensor(high - low, dtype=torch.float32))
         self.log_std = nn.Parameter(torch.full((self.action_dim,), float(log_std_init)),
                                     requires_grad=self.distribution == "gaussian")
+        self.beta_action: BetaStatistic = "mean"
 
     def log_prob_entropy(self, action_params, actions, log_std=None):
         """``(log_prob [B], entropy [B])`` of ``actions`` under the distribution at ``action_params``.
@@ -66,31 +73,37 @@ class ActionDistribution(nn.Module):
         return D.categorical_log_prob(action_params, actions), D.categorical_entropy(action_params)
 
     def sample(self, action_params: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
-        """Actions ``[B, A]`` (or ``[B]`` indices): drawn, or the mean (Gaussian, Beta) / argmax."""
+        """Actions ``[B, A]`` (or ``[B]`` indices): drawn, or the mean (Gaussian; Beta by default, its mode
+        when ``beta_action`` says so) / argmax."""
         if self.distribution == "gaussian":
             return action_params if deterministic else D.gaussian_sample(action_params, self.log_std)
         if self.distribution == "beta":
             alpha, beta = D.beta_concentrations(action_params)
-            x = D.beta_mean(alpha, beta) if deterministic else D.beta_sample(alpha, beta)
+            x = self._beta_statistic()(alpha, beta) if deterministic else D.beta_sample(alpha, beta)
             return self.action_low + self.action_range * x
         return action_params.argmax(-1) if deterministic else D.categorical_sample(action_params)
 
     def deterministic_head(self, actor: nn.Module) -> nn.Module:
         """``actor`` (observation -> action parameters) followed by what turns its parameters into the
         deterministic action the export clamps to the bounds: nothing for a Gaussian's means or logits,
-        the scaled mean for a Beta."""
+        the scaled mean (or mode, per ``beta_action``) for a Beta."""
         if self.distribution != "beta":
             return actor
-        return nn.Sequential(actor, BetaMeanAction(self.action_low, self.action_range))
+        return nn.Sequential(actor, BetaDeterministicAction(self.action_low, self.action_range, self.beta_action))
+
+    def _beta_statistic(self):
+        check(self.beta_action in ("mean", "mode"), f"beta_action must be 'mean' or 'mode', got {self.beta_action!r}.")
+        return D.beta_mode if self.beta_action == "mode" else D.beta_mean
 
 
-class BetaMeanAction(nn.Module):
-    """``params [B, 2A]`` -> the Beta's mean on the action's bounds ``[B, A]`` (the exported action)."""
+class BetaDeterministicAction(nn.Module):
+    """``params [B, 2A]`` -> the Beta's mean or mode on the action's bounds ``[B, A]`` (the exported action)."""
 
-    def __init__(self, action_low: torch.Tensor, action_range: torch.Tensor):
+    def __init__(self, action_low: torch.Tensor, action_range: torch.Tensor, statistic: BetaStatistic = "mean"):
         super().__init__()
         self.register_buffer("action_low", action_low.detach().clone())
         self.register_buffer("action_range", action_range.detach().clone())
+        self.statistic = D.beta_mode if statistic == "mode" else D.beta_mean
 
     def forward(self, params: torch.Tensor) -> torch.Tensor:
-        return self.action_low + self.action_range * D.beta_mean(*D.beta_concentrations(params))
+        return self.action_low + self.action_range * self.statistic(*D.beta_concentrations(params))

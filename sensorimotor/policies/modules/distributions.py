@@ -65,6 +65,13 @@ def beta_mean(alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     return alpha / (alpha + beta)
 
 
+def beta_mode(alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """The density's peak ``(alpha - 1) / (alpha + beta - 2)`` in [0, 1] (both concentrations are above 1
+    here, so it is unique). Example: alpha 3, beta 2 -> 2/3 where the mean is 3/5; alpha 1.5, beta 6 ->
+    1/11 where the mean is 0.2. A softplus that underflows makes both 1 (uniform, no peak): 0 then."""
+    return ((alpha - 1.0) / (alpha + beta - 2.0).clamp_min(1e-12)).clamp(0.0, 1.0)
+
+
 def categorical_log_prob(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
     """Log-probability ``[B]`` of integer ``actions`` ``[B]`` under ``logits`` ``[B, K]``."""
     log_p = torch.log_softmax(logits, -1)
