@@ -35,9 +35,10 @@ class EvaluateArgs:
     epsilon: float | None = None
     """Agents evaluated epsilon-greedily (DQN, the Atari protocol): the evaluation epsilon; default the
     run's ``eval_epsilon`` (0.001 per Machado et al. 2018; 0.05 as in Mnih et al. 2015)."""
-    beta_action: Literal["mean", "mode"] | None = None
+    beta_action: tuple[Literal["mean", "mode"], ...] | None = None
     """PPO runs with a Beta policy: act with the Beta's mean or its mode (the density's peak) when
-    deterministic; default the run's ``beta_action``."""
+    deterministic, one for all action dimensions or one per dimension (``mean mean mode``: CarRacing's
+    brake at its mode); default the run's ``beta_action``."""
     seed: int = 10_000
     checkpoint: str | None = None
     """Which checkpoint: ``step_<n>`` or ``<n>`` (training keeps the 3 newest); default the last one."""
@@ -68,7 +69,7 @@ def evaluate(args: EvaluateArgs) -> dict:
                "step": run.step,
                "episodes": len(returns), "deterministic": args.deterministic}
     if getattr(run.config, "distribution", None) == "beta":
-        summary["beta_action"] = run.config.beta_action
+        summary["beta_action"] = list(run.config.beta_action)
     if protocol is not None:
         summary["protocol"] = protocol
     summary.update(_statistics(returns, lengths, ended), videos=list(getattr(env, "paths", [])),

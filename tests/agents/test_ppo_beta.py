@@ -84,33 +84,39 @@ def test_deterministic_action_is_the_mean_or_the_mode_in_acting_and_export():
     mean = torch.tensor([[-2 + 4 * 0.6, 0.2]])
     mode = torch.tensor([[-2 + 4 * 2 / 3, 1 / 11]])
     torch.testing.assert_close(model.sample(params, deterministic=True), mean)
-    head = model.deterministic_head(torch.nn.Identity())
-    torch.testing.assert_close(head(params), mean)
-    model.beta_action = "mode"
+    torch.testing.assert_close(model.deterministic_head(torch.nn.Identity())(params), mean)
+    model.set_beta_action(("mode",))
+    assert model.beta_action == ("mode", "mode")
     torch.testing.assert_close(model.sample(params, deterministic=True), mode)
     torch.testing.assert_close(model.deterministic_head(torch.nn.Identity())(params), mode)
+    model.set_beta_action(("mean", "mode"))  # per dimension: the second at its mode
+    torch.testing.assert_close(model.sample(params, deterministic=True), torch.tensor([[mean[0, 0], mode[0, 1]]]))
+    torch.testing.assert_close(model.deterministic_head(torch.nn.Identity())(params), torch.tensor([[mean[0, 0], mode[0, 1]]]))
+    assert "beta_use_mode" not in model.state_dict()  # not a weight: checkpoints serve either
+    with pytest.raises(UserError, match="2 action dimensions"):
+        model.set_beta_action(("mean", "mode", "mode"))
     # The agent takes it from its config; a Gaussian has no mode to choose.
     flat = gym.spaces.Box(-1, 1, (3,), np.float32)
-    agent = make_agent(PPOConfig(distribution="beta", beta_action="mode", compile=False), flat, space)
-    assert agent.model.beta_action == "mode"
+    agent = make_agent(PPOConfig(distribution="beta", beta_action=("mode",), compile=False), flat, space)
+    assert agent.model.beta_action == ("mode", "mode")
     with pytest.raises(UserError, match="add --ppo.distribution beta"):
-        PPOConfig(beta_action="mode").validate()
+        PPOConfig(beta_action=("mode",)).validate()
     with pytest.raises(UserError, match="'mean' or 'mode'"):
-        PPOConfig(distribution="beta", beta_action="median").validate()
+        PPOConfig(distribution="beta", beta_action=("median",)).validate()
 
 
 def test_evaluate_chooses_the_beta_action_of_a_trained_run(tmp_path):
     run_dir = str(tmp_path / "beta")
     api.PPO("Pendulum-v1", preset="smoke", distribution="beta", compile=False, run_dir=run_dir).learn(256)
-    summaries = {action: evaluate(EvaluateArgs(run_dir, episodes=2, beta_action=action)) for action in ("mean", "mode")}
-    assert summaries["mean"]["beta_action"] == "mean" and summaries["mode"]["beta_action"] == "mode"
+    summaries = {action: evaluate(EvaluateArgs(run_dir, episodes=2, beta_action=(action,))) for action in ("mean", "mode")}
+    assert summaries["mean"]["beta_action"] == ["mean"] and summaries["mode"]["beta_action"] == ["mode"]
     assert summaries["mean"]["return_mean"] != summaries["mode"]["return_mean"]  # the same episodes, other actions
     config_path = os.path.join(run_dir, "config.json")
     saved = json.load(open(config_path))
     saved["ppo"]["distribution"] = "gaussian"
     json.dump(saved, open(config_path, "w"))
     with pytest.raises(UserError, match="--beta-action is for PPO runs with a Beta policy"):
-        evaluate(EvaluateArgs(run_dir, episodes=1, beta_action="mode"))
+        evaluate(EvaluateArgs(run_dir, episodes=1, beta_action=("mode",)))
 
 
 def test_beta_needs_finite_bounds_and_a_box():

@@ -49,7 +49,7 @@ class PPO(Memoryless):
                                                config.activation, config.log_std_init, config.ortho_init)
         else:
             self.model = self._make_model(tuple(observation_space.shape), action_space)
-            self.model.beta_action = config.beta_action
+            self.model.set_beta_action(config.beta_action)
         self.model = self.model.to(self.device)
         if config.init_from is not None:
             load_bc_actor(self.model, config.init_from)

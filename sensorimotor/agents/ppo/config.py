@@ -51,10 +51,11 @@ class PPOConfig:
     (SB3's and CleanRL's default), or a Beta scaled onto the bounds (Chou et al. 2017: no clipping
     bias, the mean is a valid action; the usual choice for CarRacing's gas and brake in [0, 1]). Beta:
     flat observations and the Nature CNN, feed-forward."""
-    beta_action: Literal["mean", "mode"] = "mean"
-    """The deterministic action of a Beta policy (evaluation, export, deploy): the mean, or the mode,
-    the density's peak, nearer the bound a skewed Beta leans to (``evaluate --beta-action`` tries the
-    other on a trained run)."""
+    beta_action: tuple[Literal["mean", "mode"], ...] = ("mean",)
+    """The deterministic action of a Beta policy (evaluation, export, deploy): the mean, or the mode
+    (the density's peak, nearer the bound a skewed Beta leans to); one for every action dimension or
+    one per dimension, e.g. ``mean mean mode`` for CarRacing's brake. ``evaluate --beta-action`` tries
+    others on a trained run."""
     ortho_init: bool = True
     adam_eps: float = 1e-5
     normalize_obs: bool = True
@@ -126,8 +127,9 @@ class PPOConfig:
               "ppo.init_from starts a feed-forward PilotNet actor from a bc run: add --ppo.encoder pilotnet.")
         check(self.distribution in ("gaussian", "beta"),
               f"ppo.distribution must be 'gaussian' or 'beta', got {self.distribution!r}.")
-        check(self.beta_action in ("mean", "mode"), f"ppo.beta_action must be 'mean' or 'mode', got {self.beta_action!r}.")
-        check(self.beta_action == "mean" or self.distribution == "beta",
+        check(len(self.beta_action) > 0 and all(a in ("mean", "mode") for a in self.beta_action),
+              f"ppo.beta_action takes 'mean' or 'mode' per action dimension, got {list(self.beta_action)}.")
+        check(set(self.beta_action) == {"mean"} or self.distribution == "beta",
               "ppo.beta_action mode is the deterministic action of a Beta policy: add --ppo.distribution beta.")
         if self.distribution == "beta":
             check(self.encoder == "nature" and self.recurrent is None,

@@ -27,10 +27,11 @@ class ActionDistribution(nn.Module):
     entropies are of the action itself (the change of variables from (0, 1) adds ``-sum log(high -
     low)`` and ``+sum log(high - low)``).
 
-    The deterministic action of a Beta is its mean unless the attribute ``beta_action`` is set to
-    ``"mode"``: the peak of the density, which sits nearer the bound a skewed Beta leans to (a brake
-    whose draws are mostly near 0 has a mean of 0.1 or more and a mode near 0). Acting, evaluation and
-    export all read the attribute; it is not a weight, so a checkpoint serves either.
+    The deterministic action of a Beta is its mean unless :meth:`set_beta_action` asks for the mode,
+    for all dimensions or for some: the peak of the density, nearer the bound a skewed Beta leans to (a
+    brake whose draws are mostly near 0 has a mean of 0.05 or more, which brakes all the time, and a
+    mode near 0). Acting, evaluation and export all read it; it is not a weight (a buffer left out of
+    the state dict), so one checkpoint serves either.
 
     Subclasses call ``super().__init__(action_space, log_std_init, distribution)``, give their actor
     ``param_dim`` outputs, and pass the actor through :meth:`deterministic_head` when exporting.
@@ -54,7 +55,8 @@ class ActionDistribution(nn.Module):
             self.register_buffer("action_range", torch.as_tensor(high - low, dtype=torch.float32))
         self.log_std = nn.Parameter(torch.full((self.action_dim,), float(log_std_init)),
                                     requires_grad=self.distribution == "gaussian")
-        self.beta_action: BetaStatistic = "mean"
+        if self.distribution == "beta":
+            self.register_buffer("beta_use_mode", torch.zeros(self.action_dim, dtype=torch.bool), persistent=False)
 
     def log_prob_entropy(self, action_params, actions, log_std=None):
         """``(log_prob [B], entropy [B])`` of ``actions`` under the distribution at ``action_params``.
@@ -73,37 +75,56 @@ class ActionDistribution(nn.Module):
         return D.categorical_log_prob(action_params, actions), D.categorical_entropy(action_params)
 
     def sample(self, action_params: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
-        """Actions ``[B, A]`` (or ``[B]`` indices): drawn, or the mean (Gaussian; Beta by default, its mode
-        when ``beta_action`` says so) / argmax."""
+        """Actions ``[B, A]`` (or ``[B]`` indices): drawn, or the mean (Gaussian; Beta: the mean, or the
+        mode where :meth:`set_beta_action` asked) / argmax."""
         if self.distribution == "gaussian":
             return action_params if deterministic else D.gaussian_sample(action_params, self.log_std)
         if self.distribution == "beta":
             alpha, beta = D.beta_concentrations(action_params)
-            x = self._beta_statistic()(alpha, beta) if deterministic else D.beta_sample(alpha, beta)
+            x = D.beta_point(alpha, beta, self.beta_use_mode) if deterministic else D.beta_sample(alpha, beta)
             return self.action_low + self.action_range * x
         return action_params.argmax(-1) if deterministic else D.categorical_sample(action_params)
 
     def deterministic_head(self, actor: nn.Module) -> nn.Module:
         """``actor`` (observation -> action parameters) followed by what turns its parameters into the
         deterministic action the export clamps to the bounds: nothing for a Gaussian's means or logits,
-        the scaled mean (or mode, per ``beta_action``) for a Beta."""
+        the scaled mean (or mode, per :meth:`set_beta_action`) for a Beta."""
         if self.distribution != "beta":
             return actor
-        return nn.Sequential(actor, BetaDeterministicAction(self.action_low, self.action_range, self.beta_action))
+        return nn.Sequential(actor, BetaDeterministicAction(self.action_low, self.action_range, self.beta_use_mode))
 
-    def _beta_statistic(self):
-        check(self.beta_action in ("mean", "mode"), f"beta_action must be 'mean' or 'mode', got {self.beta_action!r}.")
-        return D.beta_mode if self.beta_action == "mode" else D.beta_mean
+    def set_beta_action(self, statistics: tuple[BetaStatistic, ...]) -> None:
+        """A Beta policy's deterministic action: ``("mean",)`` or ``("mode",)`` for every dimension, or one
+        per dimension (CarRacing: ``("mean", "mean", "mode")``, the brake's mode). Ignored by others."""
+        statistics = tuple(statistics)
+        check(len(statistics) > 0 and all(s in ("mean", "mode") for s in statistics),
+              f"beta_action takes 'mean' or 'mode' (one for all dimensions or one per dimension), got {list(statistics)}.")
+        if self.distribution != "beta":
+            check(set(statistics) == {"mean"}, "beta_action mode is the deterministic action of a Beta policy.")
+            return
+        check(len(statistics) in (1, self.action_dim),
+              f"beta_action names {len(statistics)} statistics for {self.action_dim} action dimensions: give one "
+              f"for all or one per dimension.")
+        use_mode = [s == "mode" for s in statistics] * (self.action_dim if len(statistics) == 1 else 1)
+        self.beta_use_mode.copy_(torch.as_tensor(use_mode, dtype=torch.bool))
+
+    @property
+    def beta_action(self) -> tuple[str, ...]:
+        """The deterministic action per dimension, ``("mean", ...)``; empty for a policy that is no Beta."""
+        if self.distribution != "beta":
+            return ()
+        return tuple("mode" if m else "mean" for m in self.beta_use_mode.tolist())
 
 
 class BetaDeterministicAction(nn.Module):
-    """``params [B, 2A]`` -> the Beta's mean or mode on the action's bounds ``[B, A]`` (the exported action)."""
+    """``params [B, 2A]`` -> the Beta's mean (or mode where ``use_mode [A]`` is set) on the action's
+    bounds ``[B, A]`` (the exported action)."""
 
-    def __init__(self, action_low: torch.Tensor, action_range: torch.Tensor, statistic: BetaStatistic = "mean"):
+    def __init__(self, action_low: torch.Tensor, action_range: torch.Tensor, use_mode: torch.Tensor):
         super().__init__()
         self.register_buffer("action_low", action_low.detach().clone())
         self.register_buffer("action_range", action_range.detach().clone())
-        self.statistic = D.beta_mode if statistic == "mode" else D.beta_mean
+        self.register_buffer("use_mode", use_mode.detach().clone())
 
     def forward(self, params: torch.Tensor) -> torch.Tensor:
-        return self.action_low + self.action_range * self.statistic(*D.beta_concentrations(params))
+        return self.action_low + self.action_range * D.beta_point(*D.beta_concentrations(params), self.use_mode)

@@ -72,6 +72,12 @@ def beta_mode(alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     return ((alpha - 1.0) / (alpha + beta - 2.0).clamp_min(1e-12)).clamp(0.0, 1.0)
 
 
+def beta_point(alpha: torch.Tensor, beta: torch.Tensor, use_mode: torch.Tensor) -> torch.Tensor:
+    """One action ``[B, A]`` in [0, 1] per state: the mode where ``use_mode [A]`` (bool) is set, the mean
+    elsewhere."""
+    return torch.where(use_mode, beta_mode(alpha, beta), beta_mean(alpha, beta))
+
+
 def categorical_log_prob(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
     """Log-probability ``[B]`` of integer ``actions`` ``[B]`` under ``logits`` ``[B, K]``."""
     log_p = torch.log_softmax(logits, -1)
