@@ -227,6 +227,14 @@ class SafetyLayer:
             self.hold_target = measured.copy()
         return self.hold_target.copy()
 
+    def repeat_command(self, position: np.ndarray | None) -> np.ndarray:
+        """The last command again, for a period without a new goal. A velocity command is checked
+        against the position limits once more (the joint moved since the goal was filtered): repeated
+        unchecked, a late client's last velocity drove a joint on past its limit."""
+        if self.spec.action == "velocity":
+            self.last_command = self._velocity_limits(self.last_command, position)
+        return self.last_command
+
     def follow(self) -> None:
         """Forget the hold target once goals are followed again."""
         self.hold_target = None

@@ -235,8 +235,7 @@ class RobotServer:
             goal, msg, arrived = self._pending
             self._pending = None
             self._goal_wait = time.monotonic() - arrived
-            position = np.asarray(self._measured["position"], np.float64) if "position" in self._measured else None
-            command, events = self.safety.filter(goal, measured, position)
+            command, events = self.safety.filter(goal, measured, self._measured_joint_positions())
             self.safety.follow()
             for e in events:
                 self._event(f"goal {msg.seq}: {e}")
@@ -247,12 +246,16 @@ class RobotServer:
             if event:
                 self._event(event)
             if self.safety.mode == "active" and self.safety.last_command is not None:
-                command = self.safety.last_command
+                command = self.safety.repeat_command(self._measured_joint_positions())
             else:
                 command = self.safety.hold_command(measured)
         applied = self.robot.send_action(command)
         self._measured = self.robot.observe()
         self._publish(applied, answering)
+
+    def _measured_joint_positions(self) -> np.ndarray | None:
+        """The robot's reported joint positions, or None for a robot that reports none."""
+        return np.asarray(self._measured["position"], np.float64) if "position" in self._measured else None
 
     def _measured_position(self) -> np.ndarray:
         if "position" in self._measured:

@@ -37,8 +37,11 @@ def test_loop_drives_the_robot_records_every_step_and_reports_timing(served, tmp
     assert result.steps == 80 and result.stopped_because == "max_steps reached"
     np.testing.assert_allclose(robot.observe()["position"], [0.4, -0.3], atol=0.05)
     t = result.timing
-    for key in ("jitter", "latency", "period", "section/observe", "section/policy", "section/send", "rtt"):
+    for key in ("jitter", "latency", "period", "section/observe", "section/policy", "section/send"):
         assert t[key]["n"] >= 70, key
+    # A round trip is timed only when the newest state answers a goal; a period in which the server
+    # repeated the last command (the goal came late) answers none: 67 of 80 on a loaded 2-core host.
+    assert t["rtt"]["n"] >= 40
     # Paced at its rate: not free-running (~0 ms) nor a step late each time (20 ms). The margin is wide
     # because the suite runs 2 workers on 2 cores (1 ms failed once beside two training jobs).
     assert t["period"]["p50_ms"] == pytest.approx(10.0, abs=3.0)

@@ -5,6 +5,7 @@ import pytest
 
 from sensorimotor.hardware.robot import MockRobot, planar_arm_spec
 from sensorimotor.hardware.safety import GoalRejected, SafetyConfig, SafetyLayer
+from sensorimotor.hardware.spec import JointSpec, RobotSpec
 
 
 def layer(**config):
@@ -21,6 +22,21 @@ def test_clamp_then_rate_limit_against_measured_position():
     command, events = s.filter(np.array([0.1, 0.0]), measured=np.array([0.0, 0.0]))
     np.testing.assert_allclose(command, [0.03, 0.0])
     assert events == ["rate limited"]
+
+
+def test_a_repeated_velocity_command_is_checked_against_the_limits_again():
+    joints = (JointSpec("a", lower=-1.0, upper=1.0, max_velocity=0.5),)
+    spec = RobotSpec(name="velocity-joint", joints=joints, action="velocity", control_period_s=0.01,
+                     observation=(("position", 1),), park=(0.0,))
+    s = SafetyLayer(spec)
+    command, _ = s.filter(np.array([0.4]), measured=np.array([0.0]), position=np.array([0.99]))
+    # 0.01 rad of room in one 0.01 s period: at most 1 rad/s, so 0.4 rad/s passes as it is
+    np.testing.assert_allclose(command, [0.4])
+    # no new goal; the joint has moved to 0.998: at most (1 - 0.998) / 0.01 = 0.2 rad/s
+    np.testing.assert_allclose(s.repeat_command(np.array([0.998])), [0.2])
+    # at the limit: the repeated command stops the joint, and stays stopped once back inside
+    np.testing.assert_allclose(s.repeat_command(np.array([1.0])), [0.0])
+    np.testing.assert_allclose(s.repeat_command(np.array([0.5])), [0.0])
 
 
 def test_workspace_keeps_the_end_effector_in_the_box():
