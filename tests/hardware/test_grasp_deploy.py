@@ -246,10 +246,12 @@ def test_the_same_policy_deploys_to_an_xarm_with_a_camera_and_grasps_by_the_task
     # Then up toward the box's top with the object: the client asks for 0.56 m, the safety layer lets
     # 12 cm per period through (the server parks the arm at home after the session, 0.5 m).
     # (A free-running server repeats the last goal in periods where none arrived: consecutive equal
-    # targets are one.)
+    # targets are one. The 12 cm lead is over the *measured* height, so a goal that finds the arm still
+    # short of the last target may be a little lower than it: 240, 360, 340, 460 on a loaded host.)
     after_close = [c["z"] - origin[2] for n, c in api.calls[closes[0]:] if n == "set_position"]
     lifting = [z for i, z in enumerate(after_close) if i == 0 or z != after_close[i - 1]][:3]
-    assert len(lifting) == 3 and lifting[0] < lifting[1] < lifting[2] and lifting[2] > 250.0, after_close
+    assert len(lifting) == 3 and lifting[0] < lifting[1] and min(lifting) == lifting[0], after_close
+    assert max(lifting) > 250.0 and np.all(np.diff(lifting) <= 120.0 + 1e-6), after_close
     steps = [r for r in read_recording(str(tmp_path / "x.smrec")) if r.get("kind") == "step"]
     after = [r["arrays"]["action"] for r in steps if r["arrays"]["action"][4] == 1.0]
     assert len(after) >= 2 and after[-1][2] == pytest.approx(0.56)
